@@ -1,0 +1,38 @@
+/* fd_app: the daemon's process-wide state, created by `factord serve` and handed to every
+ * handler through fd_request.app. Owned by main; lives until the loop has stopped. */
+#ifndef FACTORD_APP_H
+#define FACTORD_APP_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+
+#include "factord/error.h"
+#include "factord/store.h"
+
+typedef struct fd_config {
+    char listen_addr[64];    /* "127.0.0.1" */
+    int port;                /* 0 = ephemeral (the chosen port is logged) */
+    char db_path[512];
+    char log_level[16];      /* debug|info|warn|error */
+    int worker_threads;      /* libuv threadpool size (UV_THREADPOOL_SIZE) */
+    size_t body_limit;       /* bytes; larger bodies get 413 */
+    size_t spool_limit;      /* bytes for streamed bulk imports */
+    double request_timeout;  /* seconds before a suspended request answers 503 */
+    int blas_threads;        /* OpenBLAS threads */
+    int training_threads;    /* concurrent training jobs */
+} fd_config;
+
+struct fd_app {
+    fd_config cfg;          /* current config; replaced whole on reload (loop thread) */
+    fd_db_pool *db;         /* connections for handlers and jobs */
+    atomic_int draining;    /* set on SIGTERM: /readyz answers 503 */
+    void *jobs;             /* job manager (src/jobs), opaque here */
+    void *registry;         /* model registry (src/models/registry), opaque here */
+};
+typedef struct fd_app fd_app;
+
+/* Convenience for handlers: a pooled connection; fills a 503 error when none can be had. */
+fd_db *fd_app_db_acquire(fd_app *app, fd_error *err);
+void fd_app_db_release(fd_app *app, fd_db *db);
+
+#endif

@@ -1,0 +1,40 @@
+/* The SQLite store: connections, migrations, transactions and the connection pool.
+ *
+ * Every connection is in WAL mode with a busy timeout and foreign keys on; fd_db_open
+ * applies the embedded migrations (migrations/NNNN_*.sql) under PRAGMA user_version and
+ * refuses a database whose version is newer than the binary. Write transactions are
+ * BEGIN IMMEDIATE (fd_db_begin). A connection is used by one thread at a time; the pool
+ * hands connections to worker threads. Resource-specific stores live in their own headers
+ * (store_panels.h, store_factors.h, ...). */
+#ifndef FACTORD_STORE_H
+#define FACTORD_STORE_H
+
+#include <sqlite3.h>
+#include <stddef.h>
+
+#include "factord/error.h"
+
+typedef struct fd_db fd_db;
+
+/* Opens (creating if absent) and migrates. Caller closes with fd_db_close. */
+int fd_db_open(const char *path, fd_db **out, fd_error *err);
+void fd_db_close(fd_db *db);
+sqlite3 *fd_db_handle(fd_db *db);
+/* Current schema version of the open database and the binary's own. */
+int fd_db_schema_version(fd_db *db);
+int fd_db_binary_schema_version(void);
+
+int fd_db_begin(fd_db *db, fd_error *err); /* BEGIN IMMEDIATE */
+int fd_db_commit(fd_db *db, fd_error *err);
+void fd_db_rollback(fd_db *db);
+/* Fills err from the connection's last SQLite error (500 "store_error"); returns -1. */
+int fd_db_error(fd_db *db, fd_error *err, const char *what);
+
+/* A thread-safe pool of connections to one database file. */
+typedef struct fd_db_pool fd_db_pool;
+int fd_db_pool_create(const char *path, fd_db_pool **out, fd_error *err);
+void fd_db_pool_destroy(fd_db_pool *pool); /* all connections must have been released */
+fd_db *fd_db_pool_acquire(fd_db_pool *pool, fd_error *err);
+void fd_db_pool_release(fd_db_pool *pool, fd_db *db);
+
+#endif

@@ -30,6 +30,17 @@ void fd_db_rollback(fd_db *db);
 /* Fills err from the connection's last SQLite error (500 "store_error"); returns -1. */
 int fd_db_error(fd_db *db, fd_error *err, const char *what);
 
+/* Added for the resource stores (panels, factors, models, jobs):
+ * fd_db_error maps SQLITE_BUSY/LOCKED (busy timeout expired) to 503 "store_busy", a retry
+ * being the right answer. fd_db_commit rolls the transaction back when COMMIT fails.
+ * fd_db_prepare and fd_db_exec report failures through fd_db_error, naming the statement.
+ * fd_db_begin_read opens a deferred (read) transaction when none is open, so several SELECTs
+ * see one snapshot, and sets *began; fd_db_end_read(db, began) ends it only if it began. */
+int fd_db_prepare(fd_db *db, const char *sql, sqlite3_stmt **out, fd_error *err);
+int fd_db_exec(fd_db *db, const char *sql, fd_error *err);
+int fd_db_begin_read(fd_db *db, int *began, fd_error *err);
+void fd_db_end_read(fd_db *db, int began);
+
 /* A thread-safe pool of connections to one database file. */
 typedef struct fd_db_pool fd_db_pool;
 int fd_db_pool_create(const char *path, fd_db_pool **out, fd_error *err);

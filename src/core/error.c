@@ -16,14 +16,21 @@ int fd_error_set(fd_error *err, int status, const char *code, const char *fmt, .
 }
 
 int fd_error_prefix(fd_error *err, const char *fmt, ...) {
-    char prefix[256], old[sizeof err->message];
+    char prefix[256];
+    size_t pl, ol, cap = sizeof err->message;
     va_list ap;
     if (!err) return -1;
     va_start(ap, fmt);
     vsnprintf(prefix, sizeof prefix, fmt, ap);
     va_end(ap);
-    memcpy(old, err->message, sizeof old);
-    snprintf(err->message, sizeof err->message, "%s: %s", prefix, old);
+    /* Shift the old message right and put "prefix: " in front, truncating the tail. */
+    pl = strlen(prefix) + 2;
+    ol = strlen(err->message);
+    if (ol > cap - 1 - pl) ol = cap - 1 - pl;
+    memmove(err->message + pl, err->message, ol);
+    memcpy(err->message, prefix, pl - 2);
+    memcpy(err->message + pl - 2, ": ", 2);
+    err->message[pl + ol] = '\0';
     return -1;
 }
 

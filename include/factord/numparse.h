@@ -1,0 +1,27 @@
+/* Strict, locale-independent number parsing and shortest round-trip formatting for the
+ * text formats factord ingests (CSV cells, Ken French files) and emits (CSV output).
+ *
+ * Accepted: optional spaces/tabs around [+-]digits[.digits][(e|E)[+-]digits] (a leading
+ * "." as in ".5" is accepted too). Missing markers: an empty (or all-blank) cell and any
+ * case of "nan". Rejected: trailing garbage, hex floats, "inf"/"infinity" spellings and
+ * values that overflow a double ("1e999"). Pure functions; thread-safe. */
+#ifndef FACTORD_NUMPARSE_H
+#define FACTORD_NUMPARSE_H
+
+#include <stddef.h>
+
+typedef enum {
+    FD_NUM_OK = 0,      /* *out holds a finite value */
+    FD_NUM_MISSING = 1, /* *out = NaN */
+    FD_NUM_BAD = -1,    /* not a decimal number */
+    FD_NUM_RANGE = -2   /* overflows a double */
+} fd_num_status;
+
+/* Parses s[0..len) (need not be NUL-terminated). */
+fd_num_status fd_num_parse(const char *s, size_t len, double *out);
+
+/* Writes the shortest of %.15g/%.16g/%.17g that reads back as exactly x (C locale
+ * regardless of the process locale); NaN writes "" (missing). Returns the length. */
+size_t fd_num_format(double x, char buf[32]);
+
+#endif

@@ -1,0 +1,241 @@
+/* Config file parsing and validation. One table describes every key: its type, where it
+ * lives in fd_config, its range and whether SIGHUP may change it; parsing, diffing and
+ * applying reloads are all driven by that table so a new key is one line here. */
+#include "factord/config.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "factord/log.h"
+
+typedef enum { KEY_ADDR, KEY_PATH, KEY_INT, KEY_SIZE, KEY_SECONDS, KEY_LEVEL } key_type;
+
+typedef struct config_key {
+    const char *name;
+    key_type type;
+    size_t offset; /* of the field inside fd_config */
+    size_t size;   /* of the field, for diffing and copying */
+    double min, max;
+    int reloadable;
+} config_key;
+
+#define FIELD(f) offsetof(fd_config, f), sizeof(((fd_config *)0)->f)
+#define GiB (1024.0 * 1024.0 * 1024.0)
+
+static const config_key config_keys[] = {
+    {"listen", KEY_ADDR, FIELD(listen_addr), 0, 0, 0},
+    {"port", KEY_INT, FIELD(port), 0, 65535, 0},
+    {"db", KEY_PATH, FIELD(db_path), 0, 0, 0},
+    {"log_level", KEY_LEVEL, FIELD(log_level), 0, 0, 1},
+    {"worker_threads", KEY_INT, FIELD(worker_threads), 1, 128, 0},
+    {"body_limit", KEY_SIZE, FIELD(body_limit), 1024, 16 * GiB, 1},
+    {"spool_limit", KEY_SIZE, FIELD(spool_limit), 1024, 1024 * GiB, 1},
+    {"request_timeout", KEY_SECONDS, FIELD(request_timeout), 0.001, 86400, 1},
+    {"blas_threads", KEY_INT, FIELD(blas_threads), 1, 64, 1},
+    {"training_threads", KEY_INT, FIELD(training_threads), 1, 64, 1},
+};
+#define N_KEYS (sizeof config_keys / sizeof config_keys[0])
+
+void fd_config_defaults(fd_config *cfg) {
+    memset(cfg, 0, sizeof *cfg);
+    snprintf(cfg->listen_addr, sizeof cfg->listen_addr, "127.0.0.1");
+    cfg->port = 8080;
+    snprintf(cfg->db_path, sizeof cfg->db_path, "factord.db");
+    snprintf(cfg->log_level, sizeof cfg->log_level, "info");
+    cfg->worker_threads = 4;
+    cfg->body_limit = (size_t)64 << 20;
+    cfg->spool_limit = (size_t)4 << 30;
+    cfg->request_timeout = 30.0;
+    /* Requests already run concurrently on the worker pool; one BLAS thread each keeps
+     * the 2 cores from being oversubscribed. Training raises it for its own calls. */
+    cfg->blas_threads = 1;
+    cfg->training_threads = 1;
+}
+
+int fd_config_parse_size(const char *text, size_t *out) {
+    char *end;
+    unsigned long long v, mult = 1;
+    if (!text || !isdigit((unsigned char)text[0])) return -1;
+    errno = 0;
+    v = strtoull(text, &end, 10);
+    if (errno) return -1;
+    if (*end == 'k' || *end == 'K') mult = 1ULL << 10, end++;
+    else if (*end == 'M') mult = 1ULL << 20, end++;
+    else if (*end == 'G') mult = 1ULL << 30, end++;
+    if (*end != '\0') return -1;
+    if (v > SIZE_MAX / mult) return -1;
+    *out = (size_t)(v * mult);
+    return 0;
+}
+
+static const config_key *find_key(const char *name) {
+    for (size_t i = 0; i < N_KEYS; i++)
+        if (strcmp(config_keys[i].name, name) == 0) return &config_keys[i];
+    return NULL;
+}
+
+static int bad(fd_error *err, const char *where, const char *key, const char *fmt,
+               const char *value, const config_key *k) {
+    char what[256];
+    snprintf(what, sizeof what, fmt, value, k ? k->min : 0.0, k ? k->max : 0.0);
+    return fd_error_set(err, 400, "bad_config", "%s: %s: %s", where, key, what);
+}
+
+int fd_config_set(fd_config *cfg, const char *key, const char *value, const char *where,
+                  fd_error *err) {
+    const config_key *k = find_key(key);
+    char *field = (char *)cfg;
+    char *end;
+    if (!k) {
+        fd_error_set(err, 400, "bad_config", "%s: unknown key '%s'", where, key);
+        return -1;
+    }
+    if (!value || !*value) return bad(err, where, key, "empty value%s", "", NULL);
+    field += k->offset;
+    switch (k->type) {
+    case KEY_ADDR: {
+        unsigned char buf[sizeof(struct in6_addr)];
+        if (strlen(value) >= k->size ||
+            (inet_pton(AF_INET, value, buf) != 1 && inet_pton(AF_INET6, value, buf) != 1))
+            return bad(err, where, key, "'%s' is not an IPv4 or IPv6 address", value, NULL);
+        break;
+    }
+    case KEY_PATH:
+        if (strlen(value) >= k->size)
+            return bad(err, where, key, "path '%.64s...' is too long", value, NULL);
+        break;
+    case KEY_LEVEL: {
+        fd_log_level level;
+        if (fd_log_parse_level(value, &level) != 0)
+            return bad(err, where, key, "'%s' is not one of debug, info, warn, error", value,
+                       NULL);
+        break;
+    }
+    case KEY_INT: {
+        long v;
+        errno = 0;
+        v = strtol(value, &end, 10);
+        if (errno || *end || end == value)
+            return bad(err, where, key, "'%s' is not an integer", value, NULL);
+        if (v < k->min || v > k->max)
+            return bad(err, where, key, "%s is out of range (%.0f to %.0f)", value, k);
+        *(int *)field = (int)v;
+        return 0;
+    }
+    case KEY_SIZE: {
+        size_t v;
+        if (fd_config_parse_size(value, &v) != 0)
+            return bad(err, where, key, "'%s' is not a size (bytes, or a number with k, M or G)",
+                       value, NULL);
+        if ((double)v < k->min || (double)v > k->max)
+            return bad(err, where, key, "%s is out of range (%.0f to %.0f bytes)", value, k);
+        *(size_t *)field = v;
+        return 0;
+    }
+    case KEY_SECONDS: {
+        double v;
+        errno = 0;
+        v = strtod(value, &end);
+        if (errno || *end || end == value || !isfinite(v))
+            return bad(err, where, key, "'%s' is not a number of seconds", value, NULL);
+        if (v < k->min || v > k->max)
+            return bad(err, where, key, "%s is out of range (%g to %g seconds)", value, k);
+        *(double *)field = v;
+        return 0;
+    }
+    }
+    /* String keys: clear the whole field so equal values compare equal byte for byte. */
+    memset(field, 0, k->size);
+    snprintf(field, k->size, "%s", value);
+    return 0;
+}
+
+static char *trim(char *s) {
+    char *e;
+    while (isspace((unsigned char)*s)) s++;
+    e = s + strlen(s);
+    while (e > s && isspace((unsigned char)e[-1])) *--e = '\0';
+    return s;
+}
+
+/* Parses one line into cfg; `seen` holds the line number each key was set on. */
+static int parse_line(fd_config *cfg, char *line, const char *where, int lineno,
+                      int seen[N_KEYS], fd_error *err) {
+    char *hash = strchr(line, '#'), *eq, *key, *value;
+    const config_key *k;
+    if (hash) *hash = '\0';
+    line = trim(line);
+    if (!*line) return 0;
+    eq = strchr(line, '=');
+    if (!eq) return fd_error_set(err, 400, "bad_config", "%s: expected 'key = value', got '%.80s'",
+                                 where, line);
+    *eq = '\0';
+    key = trim(line);
+    value = trim(eq + 1);
+    if (!*key) return fd_error_set(err, 400, "bad_config", "%s: missing key before '='", where);
+    k = find_key(key);
+    if (k && seen[k - config_keys])
+        return fd_error_set(err, 400, "bad_config", "%s: %s: already set on line %d", where, key,
+                            seen[k - config_keys]);
+    if (fd_config_set(cfg, key, value, where, err) != 0) return -1;
+    seen[k - config_keys] = lineno;
+    return 0;
+}
+
+int fd_config_load(fd_config *cfg, const char *path, fd_error *err) {
+    fd_config next = *cfg;
+    int seen[N_KEYS] = {0};
+    char line[1024], where[600];
+    int lineno = 0, rc = 0;
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return fd_error_set(err, 400, "bad_config", "%s: cannot open: %s", path, strerror(errno));
+    while (rc == 0 && fgets(line, sizeof line, f)) {
+        size_t n = strlen(line);
+        lineno++;
+        snprintf(where, sizeof where, "%s:%d", path, lineno);
+        if (n == sizeof line - 1 && line[n - 1] != '\n' && !feof(f)) {
+            rc = fd_error_set(err, 400, "bad_config", "%s: line longer than %zu bytes", where,
+                              sizeof line - 2);
+            break;
+        }
+        rc = parse_line(&next, line, where, lineno, seen, err);
+    }
+    if (rc == 0 && ferror(f))
+        rc = fd_error_set(err, 400, "bad_config", "%s: read error", path);
+    fclose(f);
+    if (rc == 0) *cfg = next;
+    return rc;
+}
+
+int fd_config_diff(const fd_config *a, const fd_config *b, int reloadable, char *out,
+                   size_t cap) {
+    int n = 0;
+    size_t used = 0;
+    if (cap) out[0] = '\0';
+    for (size_t i = 0; i < N_KEYS; i++) {
+        const config_key *k = &config_keys[i];
+        if (k->reloadable != reloadable) continue;
+        if (memcmp((const char *)a + k->offset, (const char *)b + k->offset, k->size) == 0)
+            continue;
+        if (used < cap)
+            used += (size_t)snprintf(out + used, cap - used, "%s%s", n ? ", " : "", k->name);
+        n++;
+    }
+    return n;
+}
+
+void fd_config_apply_reloadable(fd_config *cur, const fd_config *next) {
+    for (size_t i = 0; i < N_KEYS; i++) {
+        const config_key *k = &config_keys[i];
+        if (k->reloadable)
+            memcpy((char *)cur + k->offset, (const char *)next + k->offset, k->size);
+    }
+}

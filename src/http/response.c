@@ -1,0 +1,83 @@
+/* Response builders for handlers (any thread; a response belongs to one request). */
+#include "factord/http.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void set_body(fd_response *resp, int status, const char *content_type, char *body,
+                     size_t len) {
+    free(resp->body);
+    resp->status = status;
+    resp->content_type = content_type;
+    resp->body = body;
+    resp->body_len = len;
+}
+
+/* The error document for when even building a response fails: a static copy, so an
+ * allocation failure still gets a well-formed answer. */
+static void set_internal_error(fd_response *resp) {
+    static const char doc[] =
+        "{\"error\":{\"code\":\"internal\",\"message\":\"out of memory building the response\"}}";
+    char *copy = malloc(sizeof doc);
+    if (copy) memcpy(copy, doc, sizeof doc);
+    set_body(resp, 500, NULL, copy, copy ? sizeof doc - 1 : 0);
+}
+
+void fd_response_json(fd_response *resp, int status, json_t *doc) {
+    char *text = doc ? json_dumps(doc, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
+    json_decref(doc);
+    if (!text) {
+        set_internal_error(resp);
+        return;
+    }
+    set_body(resp, status, NULL, text, strlen(text));
+}
+
+void fd_response_text(fd_response *resp, int status, const char *content_type, char *body,
+                      size_t len) {
+    set_body(resp, status, content_type, body, len);
+}
+
+/* Messages quote client input, which may not be UTF-8 (or was cut mid-character by the
+ * buffer size); JSON strings must be, so every byte of a malformed sequence becomes '?'. */
+static void utf8_sanitize(char *s) {
+    unsigned char *p = (unsigned char *)s;
+    while (*p) {
+        int n = *p < 0x80 ? 0 : (*p & 0xE0) == 0xC0 ? 1 : (*p & 0xF0) == 0xE0 ? 2
+              : (*p & 0xF8) == 0xF0 ? 3 : -1;
+        int ok = n >= 0 && !(n == 1 && *p < 0xC2) && *p <= 0xF4;
+        for (int i = 1; ok && i <= n; i++) ok = (p[i] & 0xC0) == 0x80;
+        /* Overlong forms, UTF-16 surrogates and code points past U+10FFFF. */
+        if (ok && ((*p == 0xE0 && p[1] < 0xA0) || (*p == 0xED && p[1] >= 0xA0) ||
+                   (*p == 0xF0 && p[1] < 0x90) || (*p == 0xF4 && p[1] >= 0x90)))
+            ok = 0;
+        if (!ok) {
+            *p++ = '?';
+            continue;
+        }
+        p += n + 1;
+    }
+}
+
+static void response_verror(fd_response *resp, int status, const char *code, const char *fmt,
+                            va_list ap) {
+    char message[1024];
+    vsnprintf(message, sizeof message, fmt, ap);
+    utf8_sanitize(message);
+    fd_response_json(resp, status,
+                     json_pack("{s:{s:s,s:s}}", "error", "code", code, "message", message));
+}
+
+void fd_response_error(fd_response *resp, int status, const char *code, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    response_verror(resp, status, code, fmt, ap);
+    va_end(ap);
+}
+
+void fd_response_from_error(fd_response *resp, const fd_error *err) {
+    int status = err->status >= 400 && err->status <= 599 ? err->status : 500;
+    fd_response_error(resp, status, err->code[0] ? err->code : "internal", "%s", err->message);
+}

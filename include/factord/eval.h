@@ -1,0 +1,59 @@
+/* Out-of-sample evaluation of a factor model, month by month (DESIGN.md section 4).
+ *
+ * An fd_eval accumulates test months in order. For month t (the return month) the caller
+ * gives the period (z at t-1, r at t, mktcap at t-1, x_t), the betas beta(z_{t-1}) (n, K),
+ * the realised factors f_t (K) and lambda_{t-1} (K), the mean of the factors known before t.
+ * From these it derives:
+ *   total R^2      1 - sum (r - beta f_t)^2 / sum r^2              (stocks; uncentred)
+ *   predictive R^2 1 - sum (r - beta lambda)^2 / sum r^2
+ *   the same two for managed portfolios x_t, with fitted x = (Z'Z)^{-1} Z' (beta f)
+ *   market-adjusted total R^2 (seed 001): denominator sum (r - MktRF_t)^2 over months with
+ *     a stored MktRF
+ *   decile strategies on the expected return beta lambda: equal- and value-weighted,
+ *     long-short (top minus bottom) and long-only (top), with turnover and returns net of a
+ *     proportional cost per unit of turnover
+ *   monthly IC (Pearson) and rank IC (Spearman) of expected against realised returns.
+ * Not thread-safe; one evaluator per evaluation. */
+#ifndef FACTORD_EVAL_H
+#define FACTORD_EVAL_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "factord/dataset.h"
+#include "factord/error.h"
+#include "factord/model.h"
+
+typedef struct fd_eval fd_eval;
+
+typedef struct fd_eval_opts {
+    int n_buckets;   /* decile sorts: 10 */
+    double cost;     /* proportional cost per unit of turnover: 0.003 = 30 bp */
+} fd_eval_opts;
+
+int fd_eval_create(size_t K, size_t P, const fd_eval_opts *opts, fd_eval **out, fd_error *err);
+void fd_eval_destroy(fd_eval *ev);
+
+/* mktrf: the month's market excess return (decimal) or NaN when not stored. */
+int fd_eval_add_month(fd_eval *ev, const fd_period *p, const double *beta, const double *f,
+                      const double *lambda, double mktrf, fd_error *err);
+
+/* Metrics so far: {"months","r2":{"total_r","pred_r","total_x","pred_x","total_r_mkt"},
+ * "ic":{...},"strategies":{"ew_ls":{...},"ew_lo":..,"vw_ls":..,"vw_lo":..}}, with NaN as
+ * null. Caller owns the JSON. */
+json_t *fd_eval_report(const fd_eval *ev);
+
+/* Monthly returns of one strategy ("ew_ls", "ew_lo", "vw_ls", "vw_lo"), gross or net of
+ * costs, for significance tests and correlations across models. NULL for an unknown name;
+ * the array (one entry per month added) belongs to the evaluator. */
+const double *fd_eval_strategy_returns(const fd_eval *ev, const char *name, int net,
+                                       size_t *n);
+
+/* Evaluates a fitted model on the test periods: lambda starts as the mean of the in-sample
+ * factors F0 (T0, K) and grows with each realised test factor (so month t only uses
+ * factors known before t). mktrf (test->T) may be NULL. */
+int fd_eval_model(const fd_model *m, const double *F0, size_t T0, const fd_dataset *test,
+                  const double *mktrf, const fd_eval_opts *opts, fd_eval **out,
+                  fd_error *err);
+
+#endif

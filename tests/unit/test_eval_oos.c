@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "factord/eval.h"
+#include "factord/eval_importance.h"
 #include "testlib.h"
 
 typedef struct fixed_model {
@@ -60,31 +61,43 @@ static int near(json_t *obj, const char *key, double got) {
     return 0;
 }
 
-TEST(evaluator_matches_numpy_reference) {
-    json_error_t je;
-    json_t *ref = json_load_file("tests/data/oos_expected.json", 0, &je), *jp, *rep, *exp;
-    fixed_model fm = {0};
-    fd_dataset ds = {0};
-    fd_eval *ev = NULL;
-    fd_error err;
+typedef struct fixture {
+    json_t *ref;
+    fixed_model fm;
+    fd_dataset ds;
     double F0[64], mkt[32];
+    size_t T0;
+} fixture;
+
+static int fixture_load(fixture *fx) {
+    json_error_t je;
+    json_t *jp;
     size_t i, K, P, T;
-    ASSERT(ref);
-    K = (size_t)json_integer_value(json_object_get(ref, "K"));
-    P = (size_t)json_integer_value(json_object_get(ref, "P"));
-    jp = json_object_get(ref, "periods");
+    memset(fx, 0, sizeof *fx);
+    fx->ref = json_load_file("tests/data/oos_expected.json", 0, &je);
+    if (!fx->ref) return -1;
+    K = (size_t)json_integer_value(json_object_get(fx->ref, "K"));
+    P = (size_t)json_integer_value(json_object_get(fx->ref, "P"));
+    jp = json_object_get(fx->ref, "periods");
     T = json_array_size(jp);
-    fm.base = (fd_model){&fixed_ops, P, K};
-    numbers(json_object_get(ref, "A"), fm.A);
-    numbers(json_object_get(ref, "F0"), F0);
-    ds.T = T;
-    ds.P = P;
-    ds.periods = calloc(T, sizeof *ds.periods);
-    fm.F = malloc(T * K * sizeof *fm.F);
-    fm.ds = &ds;
+    fx->fm.base = (fd_model){&fixed_ops, P, K};
+    numbers(json_object_get(fx->ref, "A"), fx->fm.A);
+    numbers(json_object_get(fx->ref, "F0"), fx->F0);
+    fx->T0 = json_array_size(json_object_get(fx->ref, "F0"));
+    fx->ds.T = T;
+    fx->ds.P = P;
+    fx->ds.periods = calloc(T, sizeof *fx->ds.periods);
+    fx->ds.col_names = calloc(P, sizeof *fx->ds.col_names);
+    for (i = 0; i < P; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "c%zu", i);
+        fx->ds.col_names[i] = strdup(name);
+    }
+    fx->fm.F = malloc(T * K * sizeof *fx->fm.F);
+    fx->fm.ds = &fx->ds;
     for (i = 0; i < T; i++) {
         json_t *p = json_array_get(jp, i), *ids = json_object_get(p, "ids"), *m;
-        fd_period *d = &ds.periods[i];
+        fd_period *d = &fx->ds.periods[i];
         d->n = json_array_size(ids);
         snprintf(d->month, sizeof d->month, "%s", json_string_value(json_object_get(p, "month")));
         d->ids = calloc(d->n, sizeof *d->ids);
@@ -97,14 +110,36 @@ TEST(evaluator_matches_numpy_reference) {
         numbers(json_object_get(p, "r"), d->r);
         numbers(json_object_get(p, "mktcap"), d->mktcap);
         numbers(json_object_get(p, "x"), d->x);
-        numbers(json_object_get(p, "f"), fm.F + i * K);
+        numbers(json_object_get(p, "f"), fx->fm.F + i * K);
         m = json_object_get(p, "mktrf");
-        mkt[i] = json_is_null(m) ? NAN : json_number_value(m);
+        fx->mkt[i] = json_is_null(m) ? NAN : json_number_value(m);
     }
+    return 0;
+}
+
+static void fixture_free(fixture *fx) {
+    for (size_t i = 0; i < fx->ds.T; i++) {
+        fd_period *d = &fx->ds.periods[i];
+        for (size_t k = 0; k < d->n; k++) free(d->ids[k]);
+        free(d->ids); free(d->z); free(d->r); free(d->mktcap); free(d->x);
+    }
+    for (size_t j = 0; j < fx->ds.P; j++) free(fx->ds.col_names[j]);
+    free(fx->ds.col_names);
+    free(fx->ds.periods);
+    free(fx->fm.F);
+    json_decref(fx->ref);
+}
+
+TEST(evaluator_matches_numpy_reference) {
+    fixture fx;
+    json_t *ref, *rep, *exp;
+    fd_eval *ev = NULL;
+    fd_error err;
+    if (fixture_load(&fx)) { fixture_free(&fx); ASSERT(!"fixture loads"); }
+    ref = fx.ref;
     fd_eval_opts opts = {(int)json_integer_value(json_object_get(ref, "nb")),
                          json_number_value(json_object_get(ref, "cost"))};
-    int rc = fd_eval_model(&fm.base, F0, json_array_size(json_object_get(ref, "F0")), &ds, mkt,
-                           &opts, &ev, &err);
+    int rc = fd_eval_model(&fx.fm.base, fx.F0, fx.T0, &fx.ds, fx.mkt, &opts, &ev, &err);
     if (rc == 0) {
         const char *keys[] = {"total_r", "pred_r", "total_x", "pred_x", "total_r_mkt"};
         const char *skeys[] = {"months", "mean", "volatility", "sharpe", "turnover", "mean_net",
@@ -130,14 +165,7 @@ TEST(evaluator_matches_numpy_reference) {
         json_decref(rep);
     }
     fd_eval_destroy(ev);
-    for (i = 0; i < T; i++) {
-        for (size_t k = 0; k < ds.periods[i].n; k++) free(ds.periods[i].ids[k]);
-        free(ds.periods[i].ids); free(ds.periods[i].z); free(ds.periods[i].r);
-        free(ds.periods[i].mktcap); free(ds.periods[i].x);
-    }
-    free(ds.periods);
-    free(fm.F);
-    json_decref(ref);
+    fixture_free(&fx);
     ASSERT_INT_EQ(rc, 0);
 }
 
@@ -151,4 +179,51 @@ TEST(bad_options_are_rejected) {
     ASSERT_STR_EQ(err.code, "bad_cost");
 }
 
-TEST_MAIN(T(evaluator_matches_numpy_reference), T(bad_options_are_rejected))
+/* Linear betas z A: the gradient of beta_k in z_j is A[j][k], so the mean absolute
+ * gradient is mean_k |A[j][k]|; the R^2 drop is recomputed here directly. */
+TEST(importance_of_linear_betas_is_exact) {
+    fixture fx;
+    json_t *imp = NULL;
+    fd_error err;
+    int rc;
+    if (fixture_load(&fx)) { fixture_free(&fx); ASSERT(!"fixture loads"); }
+    rc = fd_eval_importance(&fx.fm.base, &fx.ds, &imp, &err);
+    if (rc == 0) {
+        size_t P = fx.ds.P, K = fx.fm.base.K, i;
+        json_t *row;
+        double prev_drop = INFINITY;
+        ASSERT_INT_EQ(json_array_size(imp), P);
+        json_array_foreach(imp, i, row) {
+            size_t j = (size_t)atoi(json_string_value(json_object_get(row, "characteristic")) + 1);
+            double want_grad = 0, sse0 = 0, sse = 0, ss = 0;
+            for (size_t k = 0; k < K; k++) want_grad += fabs(fx.fm.A[j * K + k]) / (double)K;
+            for (size_t t = 0; t < fx.ds.T; t++) {
+                const fd_period *p = &fx.ds.periods[t];
+                for (size_t a = 0; a < p->n; a++) {
+                    double full = 0, cut = 0;
+                    for (size_t k = 0; k < K; k++) {
+                        double b = 0;
+                        for (size_t c = 0; c < P; c++) b += p->z[a * P + c] * fx.fm.A[c * K + k];
+                        full += b * fx.fm.F[t * K + k];
+                        cut += (b - p->z[a * P + j] * fx.fm.A[j * K + k]) * fx.fm.F[t * K + k];
+                    }
+                    sse0 += (p->r[a] - full) * (p->r[a] - full);
+                    sse += (p->r[a] - cut) * (p->r[a] - cut);
+                    ss += p->r[a] * p->r[a];
+                }
+            }
+            double drop = json_number_value(json_object_get(row, "r2_drop"));
+            if (fabs(json_number_value(json_object_get(row, "gradient")) - want_grad) > 1e-8)
+                tl_fail(__FILE__, __LINE__, "gradient of c%zu", j);
+            if (fabs(drop - (sse - sse0) / ss) > 1e-12) tl_fail(__FILE__, __LINE__, "drop of c%zu", j);
+            if (drop > prev_drop) tl_fail(__FILE__, __LINE__, "not sorted by drop");
+            prev_drop = drop;
+        }
+    }
+    json_decref(imp);
+    fixture_free(&fx);
+    ASSERT_INT_EQ(rc, 0);
+}
+
+TEST_MAIN(T(evaluator_matches_numpy_reference), T(importance_of_linear_betas_is_exact),
+          T(bad_options_are_rejected))

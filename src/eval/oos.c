@@ -7,6 +7,7 @@
 #include "factord/eval_portfolio.h"
 #include "factord/eval_stats.h"
 #include "factord/mat.h"
+#include "factord/preprocess.h"
 
 enum { STRAT_EW_LS, STRAT_EW_LO, STRAT_VW_LS, STRAT_VW_LO, N_STRAT };
 static const char *const strat_names[N_STRAT] = {"ew_ls", "ew_lo", "vw_ls", "vw_lo"};
@@ -89,18 +90,6 @@ void fd_eval_destroy(fd_eval *ev) {
     free(ev);
 }
 
-/* x_hat (P) = (Z'Z)^{-1} Z' rhat, the managed portfolio of the fitted returns. */
-static int managed_fit(const fd_period *p, size_t P, const double *rhat, double *x_hat) {
-    double *zz = malloc(P * P * sizeof *zz);
-    int rc = -1;
-    if (!zz) return -1;
-    fd_mat_mul_tn(zz, p->z, p->z, P, P, p->n, 1.0, 0.0);
-    fd_mat_vec_t(x_hat, p->z, rhat, p->n, P, 1.0, 0.0);
-    rc = fd_mat_solve_spd(zz, x_hat, P, 1);
-    free(zz);
-    return rc;
-}
-
 /* Records this month's legs of one strategy and its turnover from the previous month. */
 static int strategy_step(fd_eval *ev, int s, const fd_period *p, const int *bucket,
                          const double *w, int long_short, double gross) {
@@ -175,7 +164,9 @@ int fd_eval_add_month(fd_eval *ev, const fd_period *p, const double *beta, const
             ev->ss_mkt += (r - mktrf) * (r - mktrf);
         }
     }
-    if (p->x && managed_fit(p, P, rhat, xhat) == 0 && managed_fit(p, P, er, xpred) == 0) {
+    /* Fitted managed portfolios (Z'Z)^{-1} Z' rhat, same solver as the data's x_t. */
+    if (p->x && fd_preprocess_managed_portfolio(p->z, rhat, n, P, xhat, NULL, NULL) == 0 &&
+        fd_preprocess_managed_portfolio(p->z, er, n, P, xpred, NULL, NULL) == 0) {
         for (size_t j = 0; j < P; j++) {
             ev->sse_total_x += (p->x[j] - xhat[j]) * (p->x[j] - xhat[j]);
             ev->sse_pred_x += (p->x[j] - xpred[j]) * (p->x[j] - xpred[j]);

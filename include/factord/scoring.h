@@ -1,0 +1,55 @@
+/* Scoring with a pinned model version (issue 4): the numbers behind the serving endpoints,
+ * free of HTTP. Timing (DESIGN.md section 2): characteristics of month t give betas and
+ * expected returns for month t+1; the factor realisation of month t uses characteristics
+ * of t-1 and returns of t.
+ *
+ * lambda_t, the factor premium used for expected returns made at the end of month t, is
+ * the mean of every factor realisation known at t: the version's in-sample factors of
+ * months <= t, plus, for months after its training window up to t, the realisations
+ * computed from the stored panels (months whose panels are missing are skipped and
+ * counted). Thread-safe: functions only read the version. */
+#ifndef FACTORD_SCORING_H
+#define FACTORD_SCORING_H
+
+#include <jansson.h>
+
+#include "factord/eval_portfolio.h"
+#include "factord/panel.h"
+#include "factord/registry.h"
+#include "factord/store.h"
+
+/* z (n, P): the version's columns of panel p, rank-normalised within p (+ constant when the
+ * fit had one). 422 "missing_columns" naming the characteristics p lacks. *z malloc'd. */
+int fd_scoring_design(const fd_version *v, const fd_panel *p, double **z, fd_error *err);
+
+/* beta (n, K) for the securities of p (all rows). *beta malloc'd. */
+int fd_scoring_betas(const fd_version *v, const fd_panel *p, double **beta, fd_error *err);
+
+/* f (K): factor realisation of return month `month` from the stored panels month-1 and
+ * month (excess returns when the version was fitted on them and RF is stored). 404
+ * "no_panel" naming the missing month. */
+int fd_scoring_factor(const fd_version *v, fd_db *db, const char *month, double *f,
+                      fd_error *err);
+
+typedef struct fd_lambda_info {
+    size_t in_sample;   /* in-sample months used */
+    size_t realised;    /* post-training months computed from stored panels */
+    size_t skipped;     /* post-training months without panels */
+} fd_lambda_info;
+/* lambda (K) as of the end of `month`. */
+int fd_scoring_lambda(const fd_version *v, fd_db *db, const char *month, double *lambda,
+                      fd_lambda_info *info, fd_error *err);
+
+/* Expected returns er (n) = beta lambda for the securities of p. */
+int fd_scoring_expected(const fd_version *v, const fd_panel *p, const double *lambda,
+                        double **beta_out, double **er, fd_error *err);
+
+/* Deciles of one month: buckets and weights from the expected returns, realised returns
+ * when `next` (the panel of month t+1, may be NULL) is given. JSON:
+ * {"n","weighting","portfolios":[{"portfolio","members","return"}...],
+ *  "long_short":{"return"},"long_only":{"return"},"securities":[{"id","er","portfolio",
+ *  "weight"}...],"missing_mktcap"}. */
+json_t *fd_scoring_deciles_json(const fd_panel *p, const double *er, const fd_panel *next,
+                                int n_buckets, fd_weighting how, size_t *missing_cap);
+
+#endif

@@ -1,0 +1,454 @@
+/* Serving endpoints (issue 4): betas, factor realisations, expected returns, decile
+ * portfolios and inline scoring, each for a model version addressed by number or label
+ * (?version=3, ?version=stable; default the latest ready version). Every request pins one
+ * version for its whole life (see registry.h). JSON by default, CSV by Accept: text/csv. */
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "factord/app.h"
+#include "factord/http.h"
+#include "factord/panel_io.h"
+#include "factord/registry.h"
+#include "factord/scoring.h"
+#include "factord/store_data.h"
+#include "factord/textbuf.h"
+#include "serving.h"
+
+/* Loads the month's panel restricted to ?ids= (every listed id must be in the month:
+ * 404 "unknown_security" otherwise). */
+static int load_panel(fd_request *req, fd_db *db, const char *month, fd_panel *out,
+                      fd_error *err) {
+    const char *ids = fd_request_query(req, "ids");
+    fd_panel full;
+    fd_panel_init(out);
+    if (fd_store_panel_get(db, month, ids ? &full : out, err)) return -1;
+    if (!ids) return 0;
+    /* Check every requested id before selecting. */
+    for (const char *p = ids; *p;) {
+        size_t len = strcspn(p, ",");
+        char id[256];
+        snprintf(id, sizeof id, "%.*s", (int)(len < 255 ? len : 255), p);
+        if (len && fd_panel_row(&full, id) < 0) {
+            fd_error_set(err, 404, "unknown_security", "security \"%s\" is not in the panel of %s",
+                         id, month);
+            fd_panel_free(&full);
+            return -1;
+        }
+        p += len + (p[len] == ',');
+    }
+    int rc = fd_panel_select_ids(&full, ids, out, err);
+    fd_panel_free(&full);
+    return rc;
+}
+
+static json_t *vec_json(const double *x, size_t n) {
+    json_t *a = json_array();
+    for (size_t i = 0; i < n; i++) json_array_append_new(a, isfinite(x[i]) ? json_real(x[i]) : json_null());
+    return a;
+}
+
+static json_t *version_json(const fd_version *v) {
+    return json_pack("{s:s,s:i}", "model", v->model, "version", v->version);
+}
+
+/* CSV: id,<name>_1..K (or a single column) from a (n, cols) matrix. */
+static void respond_matrix_csv(fd_response *resp, const fd_panel *p, const double *m, size_t cols,
+                               const char *name) {
+    fd_textbuf b;
+    char col[64];
+    fd_textbuf_init(&b);
+    fd_textbuf_puts(&b, "id");
+    for (size_t k = 0; k < cols; k++) {
+        if (cols == 1)
+            snprintf(col, sizeof col, ",%s", name);
+        else
+            snprintf(col, sizeof col, ",%s_%zu", name, k + 1);
+        fd_textbuf_puts(&b, col);
+    }
+    fd_textbuf_putc(&b, '\n');
+    for (size_t i = 0; i < p->n_rows; i++) {
+        fd_textbuf_csv_field(&b, p->ids[i]);
+        for (size_t k = 0; k < cols; k++) {
+            fd_textbuf_putc(&b, ',');
+            fd_textbuf_num(&b, m[i * cols + k], "");
+        }
+        fd_textbuf_putc(&b, '\n');
+    }
+    if (b.oom) {
+        fd_textbuf_free(&b);
+        fd_response_error(resp, 500, "out_of_memory", "CSV body");
+        return;
+    }
+    fd_response_text(resp, 200, "text/csv", b.data, b.len);
+}
+
+static json_t *rows_json(const fd_panel *p, const double *m, size_t cols) {
+    json_t *rows = json_array();
+    for (size_t i = 0; i < p->n_rows; i++)
+        json_array_append_new(rows, json_pack("{s:s,s:o}", "id", p->ids[i], "values",
+                                              vec_json(m + i * cols, cols)));
+    return rows;
+}
+
+static void handle_betas(fd_request *req, fd_response *resp) {
+    serving s;
+    fd_error err;
+    fd_panel p;
+    double *beta = NULL;
+    const char *month = month_param(req, "month", &err);
+    fd_panel_init(&p);
+    if (!month || serving_open(req, &s, &err)) {
+        fd_response_from_error(resp, &err);
+        return;
+    }
+    if (load_panel(req, s.db, month, &p, &err) || fd_scoring_betas(s.v, &p, &beta, &err)) {
+        fd_response_from_error(resp, &err);
+    } else if (fd_request_accepts(req, "text/csv")) {
+        respond_matrix_csv(resp, &p, beta, s.v->K, "beta");
+    } else {
+        json_t *doc = version_json(s.v);
+        json_object_set_new(doc, "month", json_string(month));
+        json_object_set_new(doc, "k", json_integer((json_int_t)s.v->K));
+        json_object_set_new(doc, "securities", rows_json(&p, beta, s.v->K));
+        fd_response_json(resp, 200, doc);
+    }
+    free(beta);
+    fd_panel_free(&p);
+    serving_close(req, &s);
+}
+
+/* FNV-1a 64 over the version, the range and the stamps of every panel it reads. */
+static int factors_etag(fd_db *db, const fd_version *v, const char *from, const char *to,
+                        char *etag, size_t cap) {
+    uint64_t h = 1469598103934665603ULL;
+    char m[FD_MONTH_LEN], stamp[32], buf[256];
+    fd_month_add(from, -1, m);
+    snprintf(buf, sizeof buf, "%s/%d/%s/%s", v->model, v->version, from, to);
+    for (const char *c = buf; *c; c++) h = (h ^ (unsigned char)*c) * 1099511628211ULL;
+    for (; strcmp(m, to) <= 0; fd_month_add(m, 1, m)) {
+        if (fd_store_panel_stamp(db, m, stamp, NULL) != 0) snprintf(stamp, sizeof stamp, "-");
+        for (const char *c = stamp; *c; c++) h = (h ^ (unsigned char)*c) * 1099511628211ULL;
+    }
+    snprintf(etag, cap, "\"f-%016llx\"", (unsigned long long)h);
+    return 0;
+}
+
+#define FD_MAX_FACTOR_MONTHS 1200
+
+static void handle_factors(fd_request *req, fd_response *resp) {
+    serving s;
+    fd_error err;
+    const char *from = fd_request_query(req, "from"), *to = fd_request_query(req, "to");
+    const char *month = fd_request_query(req, "month"), *inm;
+    char m[FD_MONTH_LEN], etag[40];
+    double *f = NULL;
+    int y, mo, span;
+    if (month) from = to = month;
+    if (!from || !to) {
+        fd_response_error(resp, 400, "missing_parameter",
+                          "give month=YYYY-MM or both from=YYYY-MM and to=YYYY-MM");
+        return;
+    }
+    if (fd_month_parse(from, &y, &mo, &err) || fd_month_parse(to, &y, &mo, &err)) {
+        fd_response_from_error(resp, &err);
+        return;
+    }
+    span = fd_month_diff(from, to);
+    if (span < 0 || span >= FD_MAX_FACTOR_MONTHS) {
+        fd_response_error(resp, 400, "bad_range", "from must not be after to, and the range at "
+                          "most %d months (got %s..%s)", FD_MAX_FACTOR_MONTHS, from, to);
+        return;
+    }
+    if (serving_open(req, &s, &err)) {
+        fd_response_from_error(resp, &err);
+        return;
+    }
+    factors_etag(s.db, s.v, from, to, etag, sizeof etag);
+    inm = fd_request_header(req, "if-none-match");
+    snprintf(resp->etag, sizeof resp->etag, "%s", etag);
+    snprintf(resp->cache_control, sizeof resp->cache_control, "no-cache");
+    if (inm && strcmp(inm, etag) == 0) {
+        resp->status = 304;
+        serving_close(req, &s);
+        return;
+    }
+    f = malloc(s.v->K * sizeof *f);
+    int csv = fd_request_accepts(req, "text/csv");
+    fd_textbuf b;
+    json_t *series = json_array();
+    size_t missing = 0;
+    fd_textbuf_init(&b);
+    if (csv) {
+        fd_textbuf_puts(&b, "month");
+        for (size_t k = 0; k < s.v->K; k++) {
+            char col[32];
+            snprintf(col, sizeof col, ",f_%zu", k + 1);
+            fd_textbuf_puts(&b, col);
+        }
+        fd_textbuf_putc(&b, '\n');
+    }
+    snprintf(m, sizeof m, "%s", from);
+    for (int i = 0; f && i <= span; i++, fd_month_add(m, 1, m)) {
+        if (fd_scoring_factor(s.v, s.db, m, f, &err)) {
+            if (err.status >= 500 || span == 0) break;
+            missing++; /* a month without panels in a range: skipped, counted */
+            continue;
+        }
+        if (csv) {
+            fd_textbuf_puts(&b, m);
+            for (size_t k = 0; k < s.v->K; k++) {
+                fd_textbuf_putc(&b, ',');
+                fd_textbuf_num(&b, f[k], "");
+            }
+            fd_textbuf_putc(&b, '\n');
+        } else {
+            json_array_append_new(series, json_pack("{s:s,s:o}", "month", m, "f",
+                                                    vec_json(f, s.v->K)));
+        }
+        err.status = 0;
+    }
+    if (!f) {
+        fd_response_error(resp, 500, "out_of_memory", "factors");
+        json_decref(series);
+        fd_textbuf_free(&b);
+    } else if (err.status && (err.status >= 500 || span == 0)) {
+        fd_response_from_error(resp, &err);
+        json_decref(series);
+        fd_textbuf_free(&b);
+    } else if (csv) {
+        json_decref(series);
+        fd_response_text(resp, 200, "text/csv", b.data, b.len);
+    } else {
+        json_t *doc = version_json(s.v);
+        fd_textbuf_free(&b);
+        json_object_set_new(doc, "from", json_string(from));
+        json_object_set_new(doc, "to", json_string(to));
+        json_object_set_new(doc, "months_without_panels", json_integer((json_int_t)missing));
+        json_object_set_new(doc, "factors", series);
+        fd_response_json(resp, 200, doc);
+        snprintf(resp->etag, sizeof resp->etag, "%s", etag);
+        snprintf(resp->cache_control, sizeof resp->cache_control, "no-cache");
+    }
+    free(f);
+    serving_close(req, &s);
+}
+
+static json_t *lambda_json(const fd_version *v, const double *lambda, const fd_lambda_info *li,
+                           const char *month) {
+    char how[256];
+    snprintf(how, sizeof how,
+             "mean of the factor realisations known at the end of %s: %zu in-sample months "
+             "plus %zu realised after training (%zu months without panels skipped)",
+             month, li->in_sample, li->realised, li->skipped);
+    return json_pack("{s:o,s:s,s:i,s:i}", "values", vec_json(lambda, v->K), "estimator", how,
+                     "in_sample_months", (int)li->in_sample, "realised_months", (int)li->realised);
+}
+
+/* Shared by expected returns and deciles: panel of month t, lambda_t, betas, er. */
+typedef struct scored {
+    fd_panel p;
+    double *lambda, *beta, *er;
+    fd_lambda_info li;
+} scored;
+
+static int score_month(fd_request *req, serving *s, const char *month, scored *sc,
+                       fd_error *err) {
+    memset(sc, 0, sizeof *sc);
+    fd_panel_init(&sc->p);
+    sc->lambda = malloc(s->v->K * sizeof *sc->lambda);
+    if (!sc->lambda) return fd_error_set(err, 500, "out_of_memory", "lambda");
+    if (load_panel(req, s->db, month, &sc->p, err) ||
+        fd_scoring_lambda(s->v, s->db, month, sc->lambda, &sc->li, err) ||
+        fd_scoring_expected(s->v, &sc->p, sc->lambda, &sc->beta, &sc->er, err))
+        return -1;
+    return 0;
+}
+
+static void scored_free(scored *sc) {
+    fd_panel_free(&sc->p);
+    free(sc->lambda);
+    free(sc->beta);
+    free(sc->er);
+}
+
+static void handle_expected(fd_request *req, fd_response *resp) {
+    serving s;
+    scored sc;
+    fd_error err;
+    char next[FD_MONTH_LEN];
+    const char *month = month_param(req, "month", &err);
+    if (!month || serving_open(req, &s, &err)) {
+        fd_response_from_error(resp, &err);
+        return;
+    }
+    if (score_month(req, &s, month, &sc, &err)) {
+        fd_response_from_error(resp, &err);
+    } else if (fd_request_accepts(req, "text/csv")) {
+        respond_matrix_csv(resp, &sc.p, sc.er, 1, "er");
+    } else {
+        json_t *doc = version_json(s.v), *rows = json_array();
+        fd_month_add(month, 1, next);
+        for (size_t i = 0; i < sc.p.n_rows; i++)
+            json_array_append_new(rows, json_pack("{s:s,s:o}", "id", sc.p.ids[i], "er",
+                                                  isfinite(sc.er[i]) ? json_real(sc.er[i]) : json_null()));
+        json_object_set_new(doc, "characteristics_month", json_string(month));
+        json_object_set_new(doc, "forecast_month", json_string(next));
+        json_object_set_new(doc, "returns", json_string(s.v->excess_returns ? "excess" : "raw"));
+        json_object_set_new(doc, "lambda", lambda_json(s.v, sc.lambda, &sc.li, month));
+        json_object_set_new(doc, "securities", rows);
+        fd_response_json(resp, 200, doc);
+    }
+    scored_free(&sc);
+    serving_close(req, &s);
+}
+
+/* ?n= (2..100, default 10) and ?weighting=equal|value. */
+static int decile_params(fd_request *req, int *nb, fd_weighting *how, fd_error *err) {
+    const char *n = fd_request_query(req, "n"), *w = fd_request_query(req, "weighting");
+    char *end;
+    *nb = 10;
+    *how = FD_WEIGHT_EQUAL;
+    if (n) {
+        long v = strtol(n, &end, 10);
+        if (*end || v < 2 || v > 100)
+            return fd_error_set(err, 400, "bad_parameter", "n must be an integer 2..100, got \"%s\"", n);
+        *nb = (int)v;
+    }
+    if (w && strcmp(w, "value") == 0) *how = FD_WEIGHT_VALUE;
+    else if (w && strcmp(w, "equal") != 0)
+        return fd_error_set(err, 400, "bad_parameter", "weighting must be equal or value, got \"%s\"", w);
+    return 0;
+}
+
+static void handle_deciles(fd_request *req, fd_response *resp) {
+    serving s;
+    scored sc;
+    fd_error err;
+    fd_panel next;
+    char next_month[FD_MONTH_LEN];
+    int nb, have_next;
+    fd_weighting how;
+    size_t missing_cap = 0;
+    const char *month = month_param(req, "month", &err);
+    memset(&sc, 0, sizeof sc);
+    fd_panel_init(&sc.p);
+    fd_panel_init(&next);
+    if (!month || decile_params(req, &nb, &how, &err) || serving_open(req, &s, &err)) {
+        fd_response_from_error(resp, &err);
+        return;
+    }
+    if (fd_request_query(req, "ids")) {
+        fd_response_error(resp, 400, "bad_parameter", "deciles sort the whole month; ids= is not accepted");
+    } else if (score_month(req, &s, month, &sc, &err)) {
+        fd_response_from_error(resp, &err);
+    } else if (how == FD_WEIGHT_VALUE && !sc.p.mktcap) {
+        fd_response_error(resp, 422, "no_mktcap", "value weights need a mktcap column in the panel of %s", month);
+    } else {
+        fd_month_add(month, 1, next_month);
+        have_next = fd_store_panel_get(s.db, next_month, &next, NULL) == 0 && next.ret;
+        json_t *doc = fd_scoring_deciles_json(&sc.p, sc.er, have_next ? &next : NULL, nb, how, &missing_cap);
+        if (!doc) {
+            fd_response_error(resp, 500, "out_of_memory", "deciles");
+        } else {
+            json_t *v = version_json(s.v);
+            json_object_update(doc, v);
+            json_decref(v);
+            json_object_set_new(doc, "characteristics_month", json_string(month));
+            json_object_set_new(doc, "forecast_month", json_string(next_month));
+            json_object_set_new(doc, "realised", json_boolean(have_next));
+            json_object_set_new(doc, "lambda", lambda_json(s.v, sc.lambda, &sc.li, month));
+            fd_response_json(resp, 200, doc);
+        }
+    }
+    fd_panel_free(&next);
+    scored_free(&sc);
+    serving_close(req, &s);
+}
+
+/* POST .../score: characteristics in the body (CSV or JSON, as PUT /v1/panels), not stored.
+ * ?month= dates them (lambda as of that month; default the newest stored panel month). */
+static void handle_score(fd_request *req, fd_response *resp) {
+    serving s;
+    fd_error err;
+    fd_panel p;
+    char ctype[64], month[FD_MONTH_LEN];
+    const char *mq = fd_request_query(req, "month");
+    double *lambda = NULL, *beta = NULL, *er = NULL;
+    fd_lambda_info li;
+    int nb, y, mo;
+    fd_weighting how;
+    size_t missing_cap;
+    fd_panel_init(&p);
+    if (!req->body || req->body_len == 0) {
+        fd_response_error(resp, 400, "empty_body", "send the month's characteristics as CSV or JSON");
+        return;
+    }
+    if (mq && fd_month_parse(mq, &y, &mo, &err)) {
+        fd_response_from_error(resp, &err);
+        return;
+    }
+    if (decile_params(req, &nb, &how, &err)) {
+        fd_response_from_error(resp, &err);
+        return;
+    }
+    fd_request_content_type(req, ctype, sizeof ctype);
+    if (strcmp(ctype, "text/csv") != 0 && strcmp(ctype, "application/json") != 0) {
+        fd_response_error(resp, 415, "unsupported_media_type",
+                          "Content-Type must be text/csv or application/json, got \"%s\"", ctype);
+        return;
+    }
+    if (serving_open(req, &s, &err)) {
+        fd_response_from_error(resp, &err);
+        return;
+    }
+    if (mq) {
+        snprintf(month, sizeof month, "%s", mq);
+    } else {
+        char (*months)[FD_MONTH_LEN] = NULL;
+        size_t n = 0;
+        if (fd_store_panel_months(s.db, &months, &n, &err) == 0 && n > 0)
+            snprintf(month, sizeof month, "%s", months[n - 1]);
+        else
+            snprintf(month, sizeof month, "%s", s.v->train_to);
+        free(months);
+    }
+    int parsed = strcmp(ctype, "text/csv") == 0
+                     ? fd_panel_parse_csv(req->body, req->body_len, month, &p, &err)
+                     : fd_panel_parse_json(req->body, req->body_len, month, &p, &err);
+    lambda = malloc(s.v->K * sizeof *lambda);
+    if (parsed || !lambda || fd_scoring_lambda(s.v, s.db, month, lambda, &li, &err) ||
+        fd_scoring_expected(s.v, &p, lambda, &beta, &er, &err)) {
+        if (!lambda) fd_error_set(&err, 500, "out_of_memory", "lambda");
+        fd_response_from_error(resp, &err);
+    } else if (how == FD_WEIGHT_VALUE && !p.mktcap) {
+        fd_response_error(resp, 422, "no_mktcap", "value weights need a mktcap column");
+    } else {
+        json_t *doc = version_json(s.v), *rows = json_array();
+        json_t *dec = fd_scoring_deciles_json(&p, er, NULL, nb, how, &missing_cap);
+        for (size_t i = 0; i < p.n_rows; i++)
+            json_array_append_new(rows, json_pack("{s:s,s:o,s:o}", "id", p.ids[i], "beta",
+                                                  vec_json(beta + i * s.v->K, s.v->K), "er",
+                                                  isfinite(er[i]) ? json_real(er[i]) : json_null()));
+        json_object_set_new(doc, "month", json_string(month));
+        json_object_set_new(doc, "lambda", lambda_json(s.v, lambda, &li, month));
+        json_object_set_new(doc, "securities", rows);
+        json_object_set_new(doc, "deciles", dec ? dec : json_null());
+        fd_response_json(resp, 200, doc);
+    }
+    free(lambda);
+    free(beta);
+    free(er);
+    fd_panel_free(&p);
+    serving_close(req, &s);
+}
+
+const fd_route fd_routes_score[] = {
+    {"GET", "/v1/models/{model}/betas", handle_betas, 0},
+    {"GET", "/v1/models/{model}/factors", handle_factors, 0},
+    {"GET", "/v1/models/{model}/expected-returns", handle_expected, 0},
+    {"GET", "/v1/models/{model}/deciles", handle_deciles, 0},
+    {"POST", "/v1/models/{model}/score", handle_score, 0},
+    {NULL, NULL, NULL, 0},
+};

@@ -24,6 +24,10 @@ int fd_store_panel_list(fd_db *db, json_t **out, fd_error *err);
 /* Ascending month keys of all stored panels; caller frees *months. */
 int fd_store_panel_months(fd_db *db, char (**months)[FD_MONTH_LEN], size_t *n, fd_error *err);
 
+/* A token that changes whenever the month is replaced (for caches and ETags); 404
+ * "no_panel" if absent. */
+int fd_store_panel_stamp(fd_db *db, const char *month, char stamp[32], fd_error *err);
+
 /* Upserts every (month, factor) cell of t (NaN cells are skipped), one transaction. */
 int fd_store_factors_put(fd_db *db, const fd_factor_table *t, const char *source, fd_error *err);
 /* Factors for months in [from, to] (either may be NULL for open-ended), all names. */

@@ -1,6 +1,7 @@
 """The benchmark's Python side of dataset building: reads the long CSV that `factord simulate`
-writes (`id,month,ret,c1..cP`, one row per security-month, raw characteristics) and builds
-what factord's fd_dataset holds, the same way (DESIGN.md section 2):
+writes (`id,date,ret,mktcap,c1..cP`, one row per security-month; `date` is the month key,
+empty cells are missing) and builds what factord's fd_dataset holds, the same way
+(DESIGN.md section 2; every column but ret and mktcap is a characteristic):
 
   period t pairs the characteristics of month t-1 with the returns of month t, for the
   securities that have both; each characteristic of month t-1 is rank-normalised over that
@@ -8,8 +9,8 @@ what factord's fd_dataset holds, the same way (DESIGN.md section 2):
   missing values become 0 (the median after ranking); the managed portfolio is
   x_t = (Z'Z)^{-1} Z' r_t.
 
-Securities keep their CSV order inside a period. The checksum (sums of z, r and x over all
-periods) is what fit_bench prints too, so models.sh can show both sides fitted the same data.
+Securities keep their CSV order inside a period. The checksum (sums of z^2, z'r, r and x over
+all periods) is what fit_bench prints too, so models.sh can show both sides fitted the same data.
 Parsing is a one-off cost outside every timing, cached in a .npz beside the CSV.
 """
 import os
@@ -17,21 +18,34 @@ import os
 import numpy as np
 
 
+SPECIAL = ("ret", "mktcap")
+
+
+def _fill_empty(fields):
+    """'' (missing) -> 'nan', which loadtxt reads."""
+    if ",," in fields or fields.startswith(",") or fields.endswith(","):
+        return ",".join(v if v else "nan" for v in fields.split(","))
+    return fields
+
+
 def _read_csv(path):
+    """-> (characteristic names, ids, months, ret (n), chars (n, P))."""
     with open(path) as fh:
         header = fh.readline().rstrip("\r\n").split(",")
-        if header[:3] != ["id", "month", "ret"]:
-            raise ValueError("%s: header must start with id,month,ret (got %s)"
-                             % (path, ",".join(header[:3])))
+        if header[0] != "id" or header[1] not in ("date", "month") or "ret" not in header:
+            raise ValueError("%s: header must be id,date,...,ret,... (got %s)"
+                             % (path, ",".join(header[:4])))
         ids, months, rest = [], [], []
         for line in fh:
             a, b, c = line.rstrip("\r\n").split(",", 2)
             ids.append(a)
             months.append(b)
-            rest.append(c)
-    vals = np.loadtxt(rest, delimiter=",", ndmin=2)
-    vals = vals.reshape(len(rest), len(header) - 2)
-    return header[3:], np.array(ids), np.array(months), vals
+            rest.append(_fill_empty(c))
+    vals = np.loadtxt(rest, delimiter=",", ndmin=2).reshape(len(rest), len(header) - 2)
+    names = header[2:]
+    chars = [j for j, nm in enumerate(names) if nm not in SPECIAL]
+    return ([names[j] for j in chars], np.array(ids), np.array(months),
+            vals[:, names.index("ret")].copy(), np.ascontiguousarray(vals[:, chars]))
 
 
 def rank_normalise(C):
@@ -62,8 +76,7 @@ def _prev_month(key):
     return "%04d-%02d" % (y, m)
 
 
-def build(col_names, ids, months, vals):
-    rets, chars = vals[:, 0], vals[:, 1:]
+def build(col_names, ids, months, rets, chars):
     by_month = {}
     for mk in np.unique(months):
         rows = np.flatnonzero(months == mk)
@@ -73,23 +86,24 @@ def build(col_names, ids, months, vals):
         prev = _prev_month(mk)
         if prev not in by_month:
             continue
-        prow = by_month[prev]
+        prow, now = by_month[prev], by_month[mk]
         zall = rank_normalise(chars[prow])
-        pos = {sid: i for i, sid in enumerate(ids[prow])}
-        sel_now, sel_prev = [], []
-        for r in by_month[mk]:
-            i = pos.get(ids[r])
-            if i is not None and not np.isnan(rets[r]):
-                sel_now.append(r)
-                sel_prev.append(i)
-        if not sel_now:
+        # match month t's securities to month t-1's rows by id
+        sort = np.argsort(ids[prow], kind="stable")
+        sorted_ids = ids[prow][sort]
+        at = np.minimum(np.searchsorted(sorted_ids, ids[now]), len(sorted_ids) - 1)
+        keep = (sorted_ids[at] == ids[now]) & ~np.isnan(rets[now])
+        sel_now, sel_prev = now[keep], sort[at[keep]]
+        if sel_now.size == 0:
             continue
         z = np.ascontiguousarray(zall[sel_prev])
         r = rets[sel_now].copy()
         x = np.linalg.solve(z.T @ z, z.T @ r)
         periods.append({"month": mk, "z": z, "r": r, "x": x})
     P = chars.shape[1]
-    checksum = {"z": float(sum(p["z"].sum() for p in periods)),
+    # z sums to ~0 after ranking, so the checksum squares it; z'r checks the alignment.
+    checksum = {"z2": float(sum((p["z"] ** 2).sum() for p in periods)),
+                "zr": float(sum((p["r"] @ p["z"]).sum() for p in periods)),
                 "r": float(sum(p["r"].sum() for p in periods)),
                 "x": float(sum(p["x"].sum() for p in periods))}
     return {"P": P, "T": len(periods), "col_names": col_names, "periods": periods,
@@ -100,9 +114,9 @@ def load(path):
     cache = path + ".npz"
     if os.path.exists(cache) and os.path.getmtime(cache) >= os.path.getmtime(path):
         npz = np.load(cache, allow_pickle=False)
-        parsed = (list(npz["cols"]), npz["ids"], npz["months"], npz["vals"])
+        parsed = (list(npz["cols"]), npz["ids"], npz["months"], npz["rets"], npz["chars"])
     else:
         parsed = _read_csv(path)
         np.savez(cache, cols=np.array(parsed[0]), ids=parsed[1], months=parsed[2],
-                 vals=parsed[3])
+                 rets=parsed[3], chars=parsed[4])
     return build(*parsed)

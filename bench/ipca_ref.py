@@ -26,6 +26,7 @@ Usage:
 """
 import json
 import os
+import resource
 import sys
 import time
 
@@ -158,7 +159,8 @@ def fit(periods, K, intercept=False, tol=1e-6, max_iter=10000, impl="loop"):
 
 
 def r2(periods, G, F, intercept=False):
-    """Kelly-Pruitt-Su uncentred total and predictive R^2 over all stock-months."""
+    """Kelly-Pruitt-Su uncentred total and predictive R^2 over all stock-months, and the
+    mean squared error of the total fit."""
     K = F.shape[0]
     lam = F.mean(axis=1)
     sse = ssp = sst = 0.0
@@ -168,7 +170,7 @@ def r2(periods, G, F, intercept=False):
         sse += np.sum((r - B @ F[:, t] - alpha) ** 2)
         ssp += np.sum((r - B @ lam - alpha) ** 2)
         sst += np.sum(r ** 2)
-    return 1 - sse / sst, 1 - ssp / sst
+    return 1 - sse / sst, 1 - ssp / sst, sse / sum(len(r) for _, r in periods)
 
 
 def selftest(fixture_dir):
@@ -188,7 +190,7 @@ def selftest(fixture_dir):
         for impl in ("loop", "vec"):
             out = fit(periods, ref["K"], intercept=intercept, tol=1e-10, impl=impl)
             F = np.vstack((out["F"], np.ones((1, F_ref.shape[1])))) if intercept else out["F"]
-            tot, pred = r2(periods, out["Gamma"], out["F"], intercept)
+            tot, pred, _ = r2(periods, out["Gamma"], out["F"], intercept)
             dg = np.max(np.abs(out["Gamma"] - G_ref))
             df = np.max(np.abs(F - F_ref))
             dr = max(abs(tot - ref[name]["r2_total"]), abs(pred - ref[name]["r2_pred"]))
@@ -222,13 +224,14 @@ def main(argv):
     periods = [(p["z"], p["r"]) for p in ds["periods"]]
     out = fit(periods, args.K, intercept=args.intercept, tol=args.tol,
               max_iter=args.max_iter, impl=args.impl)
-    tot, pred = r2(periods, out["Gamma"], out["F"], args.intercept)
+    tot, pred, mse = r2(periods, out["Gamma"], out["F"], args.intercept)
     json.dump({"impl": "numpy-" + args.impl, "threads": THREADS, "K": args.K,
                "N_obs": int(sum(len(r) for _, r in periods)), "T": len(periods),
                "P": ds["P"], "checksum": ds["checksum"], "tol": args.tol,
                "iterations": out["iterations"], "prep_seconds": out["prep_seconds"],
                "als_seconds": out["als_seconds"], "fit_seconds": out["fit_seconds"],
-               "r2_total": tot, "r2_pred": pred,
+               "r2_total": tot, "r2_pred": pred, "final_eval_loss": mse,
+               "peak_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
                "gamma": out["Gamma"].tolist()}, sys.stdout)
     sys.stdout.write("\n")
     return 0

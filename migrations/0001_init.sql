@@ -11,8 +11,10 @@
 -- Dense matrices as BLOBs: row-major, little-endian IEEE-754 exactly as in memory on x86_64
 -- (8 bytes per cell for f64, 4 for f32). checksum is FNV-1a 64 of the blob bytes, stored as
 -- a signed 64-bit integer (same bits). Readers verify dtype, shape and checksum.
+-- AUTOINCREMENT: an id is never reused, so the matrix ids a row references change with every
+-- write of it (panels.values_id is a change stamp no clock can collide).
 CREATE TABLE matrices (
-    id        INTEGER PRIMARY KEY,
+    id        INTEGER PRIMARY KEY AUTOINCREMENT,
     dtype     TEXT    NOT NULL CHECK (dtype IN ('f64', 'f32')),
     rows      INTEGER NOT NULL CHECK (rows >= 0),
     cols      INTEGER NOT NULL CHECK (cols >= 0),
@@ -30,7 +32,8 @@ CREATE TABLE securities (
 
 -- One month of the cross-section, raw (not normalised). values is (n_rows, n_cols) f64, row
 -- i of every matrix belongs to ids[i]; ret and mktcap are (n_rows, 1) or NULL when the month
--- has no such column. n_missing counts NaN cells of values only.
+-- has no such column. n_missing counts NaN cells of values, ret and mktcap together
+-- (fd_panel_missing_cells, the count the PUT answer reports).
 CREATE TABLE panels (
     month      TEXT    PRIMARY KEY CHECK (length(month) = 7),
     n_rows     INTEGER NOT NULL,
@@ -65,19 +68,6 @@ CREATE TABLE factors (
     updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
     PRIMARY KEY (month, name)
 ) STRICT;
-
--- Daily OHLCV bars (issue 6), one row per security and trading day ("YYYY-MM-DD").
-CREATE TABLE daily_bars (
-    security TEXT NOT NULL,
-    date     TEXT NOT NULL CHECK (length(date) = 10),
-    open     REAL,
-    high     REAL,
-    low      REAL,
-    close    REAL,
-    volume   REAL,
-    PRIMARY KEY (security, date)
-) STRICT, WITHOUT ROWID;
-CREATE INDEX daily_bars_date ON daily_bars (date);
 
 -- A named model: its kind ("ipca", "ca2", ...), number of factors and the spec it was created
 -- with (hyper-parameters, windows) as JSON.

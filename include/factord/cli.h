@@ -6,5 +6,8 @@
 
 int fd_cmd_serve(int argc, char **argv);
 int fd_cmd_migrate(int argc, char **argv);
+int fd_cmd_train(int argc, char **argv); /* src/cli/cmd_train.c */
+int fd_cmd_prices(int argc, char **argv); /* src/cli/cmd_prices.c */
+int fd_cmd_simulate(int argc, char **argv); /* src/cli/cmd_simulate.c */
 
 #endif

@@ -52,7 +52,11 @@ int fd_csv_parse_buffer(const char *data, size_t len, fd_csv_row_fn fn, void *ct
 /* Same, reading a file in chunks (constant memory). 404/500 errors for an unreadable file. */
 int fd_csv_parse_file(const char *path, fd_csv_row_fn fn, void *ctx, fd_error *err);
 
-/* 1 for a row that is a blank line (one empty field, not quoted). */
+/* 1 for a row that is a blank line: one field holding nothing but spaces or tabs. */
 int fd_csv_row_blank(const fd_csv_row *row);
+
+/* Skips the spaces and tabs around a field (header names, ids, keys): returns the start of
+ * the trimmed text and sets *len to its length. Does not modify the field. */
+const char *fd_csv_trim(const char *field, size_t *len);
 
 #endif

@@ -32,4 +32,34 @@ typedef struct fd_dataset {
 void fd_dataset_init(fd_dataset *ds);
 void fd_dataset_free(fd_dataset *ds);
 
+/* What fd_dataset_from_panels did, for logs and answers. */
+typedef struct fd_dataset_stats {
+    size_t n_excess;  /* periods whose returns are in excess of that month's RF */
+    size_t n_dropped; /* securities dropped from a period: no return at t (missing or absent) */
+    size_t n_ridge;   /* periods whose managed portfolio needed the ridge fallback (n < P) */
+} fd_dataset_stats;
+
+/* How fd_dataset_from_panels builds a sample. Zero-initialised means: every characteristic
+ * column, no constant, raw returns. */
+typedef struct fd_dataset_opts {
+    const char *const *columns; /* (n_columns) characteristic names, in this order; NULL =
+                                   every column of the first panel, in its order */
+    size_t n_columns;
+    int add_constant;           /* append a column of ones named "const" */
+    const double *rf;           /* (n panels) RF of each panel's month in decimals, NaN where
+                                   unknown (raw returns that month); NULL = raw returns */
+    fd_dataset_stats *stats;    /* optional out: what the build did */
+} fd_dataset_opts;
+
+/* Builds out from panels (n) in ascending, distinct month order: one period for every month
+ * t that has returns and whose predecessor t-1 is also in the array. Period t holds the
+ * characteristics of month t-1, rank-normalised over month t-1's whole cross-section, for
+ * the securities (matched by id) that have a return at t; the others are dropped. A column
+ * a month lacks counts as missing there (imputed 0). opts may be NULL. Errors: 422
+ * "bad_order" (months not ascending), "unknown_column" (a selected column in no panel),
+ * "empty_dataset" (no period with a security), 500 "out_of_memory". On failure out is left
+ * empty (freeable). */
+int fd_dataset_from_panels(const fd_panel *panels, size_t n, const fd_dataset_opts *opts,
+                           fd_dataset *out, fd_error *err);
+
 #endif

@@ -87,5 +87,14 @@ void fd_response_from_error(fd_response *resp, const fd_error *err);
 /* Route tables, one per resource file (src/http/h_*.c), each ending in {NULL}. The router
  * (src/http/router.c) lists them in fd_route_tables. */
 extern const fd_route fd_routes_health[];
+extern const fd_route fd_routes_models[]; /* src/http/h_models.c */
+extern const fd_route fd_routes_jobs[];   /* src/http/h_jobs.c */
+extern const fd_route fd_routes_panels[];  /* src/http/h_panels.c */
+extern const fd_route fd_routes_factors[]; /* src/http/h_factors.c */
+extern const fd_route fd_routes_import[];  /* src/http/h_import.c */
+extern const fd_route fd_routes_prices[]; /* src/http/h_prices.c */
+extern const fd_route fd_routes_score[];      /* src/http/h_score.c */
+extern const fd_route fd_routes_labels[];     /* src/http/h_labels.c */
+extern const fd_route fd_routes_evaluation[]; /* src/http/h_evaluation.c */
 
 #endif

@@ -17,7 +17,9 @@
 
 #include "factord/rng.h"
 
-/* ---- linear: y (n, out) = x (n, in) W' + b, W (out, in), b (out) ---- */
+/* ---- linear: y (n, out) = x (n, in) W' + b, W (out, in), b (out) ----
+ * b NULL means a layer without bias (then db must be NULL too): useful in front of a batch
+ * norm, whose mean subtraction cancels any bias exactly. */
 void fd_linear_forward(double *y, const double *x, const double *W, const double *b, size_t n,
                        size_t in, size_t out);
 /* dx (n, in) = dy W; dW (out, in) += dy' x; db (out) += column sums of dy. */
@@ -38,16 +40,20 @@ void fd_tanh_backward(double *dx, const double *dy, const double *y, size_t coun
  * Training: normalise with the batch mean and biased variance, y = gamma xhat + beta, and
  * move the running averages: run = (1 - momentum) run + momentum stat, with the UNBIASED
  * variance (n / (n - 1)) for run_var. Caches xhat (n, C) and rstd (C) = 1/sqrt(var + eps) for
- * the backward pass. run_mean/run_var may be NULL (gradient checks). n >= 2. */
+ * the backward pass. run_mean/run_var may be NULL (gradient checks). n >= 2.
+ * relu non-zero also applies a ReLU to y in the same pass (Linear -> BN -> ReLU stacks save
+ * a pass over the batch); y may then feed fd_batchnorm_backward's relu_y. */
 #define FD_BN_EPS 1e-5
 #define FD_BN_MOMENTUM 0.1
 void fd_batchnorm_forward_train(double *y, double *xhat, double *rstd, double *run_mean,
                                 double *run_var, const double *x, const double *gamma,
-                                const double *beta, size_t n, size_t C);
-/* dx (n, C) may equal dy; dgamma (C), dbeta (C) accumulate. */
-void fd_batchnorm_backward(double *dx, double *dgamma, double *dbeta, const double *dy,
+                                const double *beta, size_t n, size_t C, int relu);
+/* dx (n, C) may equal dy; dgamma (C), dbeta (C) accumulate. With relu_y (n, C), the ReLU
+ * output of a fused forward pass, dy is first masked in place where relu_y <= 0 (the ReLU's
+ * backward pass); NULL for a plain batch norm. */
+void fd_batchnorm_backward(double *dx, double *dgamma, double *dbeta, double *dy,
                            const double *xhat, const double *rstd, const double *gamma,
-                           size_t n, size_t C);
+                           const double *relu_y, size_t n, size_t C);
 /* Inference: y = gamma (x - run_mean) / sqrt(run_var + eps) + beta; y may equal x. */
 void fd_batchnorm_forward_infer(double *y, const double *x, const double *gamma,
                                 const double *beta, const double *run_mean,

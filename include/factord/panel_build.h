@@ -4,7 +4,7 @@
  * missing cells.
  *
  * Rows are tagged by the caller (a CSV line number, a JSON row index) and errors name the
- * tag with the caller's label ("line 12: duplicate id 'AAPL' (first on line 3)").
+ * tag as the caller says: "line 12: duplicate id 'AAPL' (first at line 3)" or "rows[11]: ...".
  * The builder owns its memory until fd_panel_builder_finish moves it into a panel;
  * fd_panel_builder_free releases whatever is left (safe after finish). One thread. */
 #ifndef FACTORD_PANEL_BUILD_H
@@ -31,12 +31,14 @@ typedef struct fd_panel_builder {
     size_t n_slots;
     long *tags;           /* (n_rows) caller tags, for the duplicate message */
     size_t missing;       /* NaN cells seen in characteristic, ret and mktcap columns */
-    const char *tag_label;
+    int tag_kind;         /* FD_TAG_LINE or FD_TAG_INDEX */
 } fd_panel_builder;
+
+enum { FD_TAG_LINE = 0, FD_TAG_INDEX = 1 };
 
 /* names: (n) data column names in input order (`id` and `date` already removed). */
 int fd_panel_builder_init(fd_panel_builder *b, const char *month, const char *const *names,
-                          size_t n, const char *tag_label, fd_error *err);
+                          size_t n, int tag_kind, fd_error *err);
 /* vals: (n) values aligned with the names given to init; NaN = missing. */
 int fd_panel_builder_add(fd_panel_builder *b, const char *id, size_t id_len, const double *vals,
                          long tag, fd_error *err);

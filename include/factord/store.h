@@ -40,6 +40,9 @@ int fd_db_prepare(fd_db *db, const char *sql, sqlite3_stmt **out, fd_error *err)
 int fd_db_exec(fd_db *db, const char *sql, fd_error *err);
 int fd_db_begin_read(fd_db *db, int *began, fd_error *err);
 void fd_db_end_read(fd_db *db, int began);
+/* Writes a consistent copy of the database to dest (VACUUM INTO) while others keep working;
+ * fails if dest exists. Not inside a transaction. */
+int fd_db_snapshot(fd_db *db, const char *dest, fd_error *err);
 
 /* A thread-safe pool of connections to one database file. */
 typedef struct fd_db_pool fd_db_pool;

@@ -21,12 +21,12 @@
 
 /* --- models --- */
 
-/* Inserts model `name` with kind, k and spec (JSON object: hyper, columns, excess_returns;
- * not stolen). 409 "model_exists" if the name is taken. *out (may be NULL) as in get. */
+/* Inserts model `name` with kind, k and spec (JSON object: hyper, columns, excess_returns,
+ * add_constant; not stolen). 409 "model_exists" if the name is taken. *out (may be NULL) as in get. */
 int fd_store_model_create(fd_db *db, const char *name, const char *kind, size_t k,
                           const json_t *spec, json_t **out, fd_error *err);
-/* {"name","kind","k","hyper","columns","excess_returns","created_at","versions",
- *  "latest_version"}; 404 "no_model". */
+/* {"name","kind","k","hyper","columns","excess_returns","add_constant","created_at",
+ *  "versions","latest_version"}; 404 "no_model". */
 int fd_store_model_get(fd_db *db, const char *name, json_t **out, fd_error *err);
 /* Array of models as in get, by name. */
 int fd_store_model_list(fd_db *db, json_t **out, fd_error *err);
@@ -80,11 +80,13 @@ int fd_store_version_factors(fd_db *db, const char *model, int version, double *
 /* Job JSON: {"id","kind","model","state","progress","params","losses":[{"member","epoch",
  * "train","valid"}],"result","error":{"code","message"}|null,"cancel_requested","attempts",
  * "created_at","started_at","finished_at","heartbeat_at"}. */
+/* Queues a job; *out (may be NULL) receives its JSON as inserted (state "queued"). */
 int fd_store_job_insert(fd_db *db, const char *kind, const char *model, const json_t *params,
-                        int64_t *id, fd_error *err);
+                        int64_t *id, json_t **out, fd_error *err);
 int fd_store_job_get(fd_db *db, int64_t id, json_t **out, fd_error *err); /* 404 "no_job" */
 /* Newest first; state and model filter when not NULL (400 "bad_state" for an unknown
- * state); at most `limit` rows (<= 0: 100). */
+ * state); at most `limit` rows (<= 0: 100). List entries carry "n_losses" instead of the
+ * loss history. */
 int fd_store_job_list(fd_db *db, const char *state, const char *model, int limit,
                       json_t **out, fd_error *err);
 /* 1 if s is a job state name. */
@@ -107,13 +109,14 @@ int fd_store_job_requeue_running(fd_db *db, int *n, fd_error *err);
 int fd_store_job_heartbeat(fd_db *db, int64_t id, double progress, const char *losses,
                            int *cancel_requested, fd_error *err);
 /* Ends a running job: state is "succeeded", "failed", "cancelled" or "queued" (stopped for a
- * restart: progress and losses reset). result and error may be NULL. Inside the caller's
- * transaction; 409 "job_not_running" when the row is not running. */
+ * restart: progress and losses reset). result, error and losses (JSON array text, the final
+ * loss history) may be NULL. Inside the caller's transaction; 409 "job_not_running" when the
+ * row is not running, or for "succeeded" when a cancel was requested. */
 int fd_store_job_finish_tx(fd_db *db, int64_t id, const char *state, const json_t *result,
-                           const fd_error *error, fd_error *err);
+                           const fd_error *error, const char *losses, fd_error *err);
 /* Same in its own transaction. */
 int fd_store_job_finish(fd_db *db, int64_t id, const char *state, const json_t *result,
-                        const fd_error *error, fd_error *err);
+                        const fd_error *error, const char *losses, fd_error *err);
 /* Client cancel: queued -> cancelled; running -> cancel_requested = 1. *was_running tells
  * which. 404 "no_job"; 409 "job_finished". */
 int fd_store_job_cancel(fd_db *db, int64_t id, int *was_running, fd_error *err);

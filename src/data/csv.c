@@ -250,3 +250,11 @@ int fd_csv_row_blank(const fd_csv_row *row) {
         if (*p != ' ' && *p != '\t') return 0;
     return 1;
 }
+
+const char *fd_csv_trim(const char *s, size_t *len) {
+    size_t n = *len;
+    while (n && (*s == ' ' || *s == '\t')) s++, n--;
+    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t')) n--;
+    *len = n;
+    return s;
+}

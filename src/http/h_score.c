@@ -16,31 +16,46 @@
 #include "factord/textbuf.h"
 #include "serving.h"
 
-/* Loads the month's panel restricted to ?ids= (every listed id must be in the month:
- * 404 "unknown_security" otherwise). */
+/* The securities a request asks for: every row of the month, or the ?ids= list. Scores
+ * are always computed on the whole month (rank normalisation is cross-sectional), then
+ * these rows are reported. */
+typedef struct selection {
+    size_t *rows; /* (n) panel rows in the order asked */
+    size_t n;
+} selection;
+
+/* Loads the whole month and resolves ?ids= (each listed id must be in the month: 404
+ * "unknown_security" otherwise; duplicates are reported once). */
 static int load_panel(fd_request *req, fd_db *db, const char *month, fd_panel *out,
-                      fd_error *err) {
+                      selection *sel, fd_error *err) {
     const char *ids = fd_request_query(req, "ids");
-    fd_panel full;
+    sel->rows = NULL;
+    sel->n = 0;
     fd_panel_init(out);
-    if (fd_store_panel_get(db, month, ids ? &full : out, err)) return -1;
-    if (!ids) return 0;
-    /* Check every requested id before selecting. */
+    if (fd_store_panel_get(db, month, out, err)) return -1;
+    sel->rows = malloc((out->n_rows + 1) * sizeof *sel->rows);
+    if (!sel->rows) return fd_error_set(err, 500, "out_of_memory", "selection");
+    if (!ids) {
+        for (size_t i = 0; i < out->n_rows; i++) sel->rows[i] = i;
+        sel->n = out->n_rows;
+        return 0;
+    }
     for (const char *p = ids; *p;) {
         size_t len = strcspn(p, ",");
         char id[256];
+        long row;
         snprintf(id, sizeof id, "%.*s", (int)(len < 255 ? len : 255), p);
-        if (len && fd_panel_row(&full, id) < 0) {
-            fd_error_set(err, 404, "unknown_security", "security \"%s\" is not in the panel of %s",
-                         id, month);
-            fd_panel_free(&full);
-            return -1;
-        }
         p += len + (p[len] == ',');
+        if (!len) continue;
+        row = fd_panel_row(out, id);
+        if (row < 0)
+            return fd_error_set(err, 404, "unknown_security",
+                                "security \"%s\" is not in the panel of %s", id, month);
+        int seen = 0;
+        for (size_t k = 0; k < sel->n; k++) seen |= sel->rows[k] == (size_t)row;
+        if (!seen && sel->n < out->n_rows) sel->rows[sel->n++] = (size_t)row;
     }
-    int rc = fd_panel_select_ids(&full, ids, out, err);
-    fd_panel_free(&full);
-    return rc;
+    return 0;
 }
 
 static json_t *vec_json(const double *x, size_t n) {
@@ -54,8 +69,8 @@ static json_t *version_json(const fd_version *v) {
 }
 
 /* CSV: id,<name>_1..K (or a single column) from a (n, cols) matrix. */
-static void respond_matrix_csv(fd_response *resp, const fd_panel *p, const double *m, size_t cols,
-                               const char *name) {
+static void respond_matrix_csv(fd_response *resp, const fd_panel *p, const selection *sel,
+                               const double *m, size_t cols, const char *name) {
     fd_textbuf b;
     char col[64];
     fd_textbuf_init(&b);
@@ -68,7 +83,8 @@ static void respond_matrix_csv(fd_response *resp, const fd_panel *p, const doubl
         fd_textbuf_puts(&b, col);
     }
     fd_textbuf_putc(&b, '\n');
-    for (size_t i = 0; i < p->n_rows; i++) {
+    for (size_t r = 0; r < sel->n; r++) {
+        size_t i = sel->rows[r];
         fd_textbuf_csv_field(&b, p->ids[i]);
         for (size_t k = 0; k < cols; k++) {
             fd_textbuf_putc(&b, ',');
@@ -84,11 +100,15 @@ static void respond_matrix_csv(fd_response *resp, const fd_panel *p, const doubl
     fd_response_text(resp, 200, "text/csv", b.data, b.len);
 }
 
-static json_t *rows_json(const fd_panel *p, const double *m, size_t cols) {
+static json_t *rows_json(const fd_panel *p, const selection *sel, const double *m, size_t cols,
+                         const char *key) {
     json_t *rows = json_array();
-    for (size_t i = 0; i < p->n_rows; i++)
-        json_array_append_new(rows, json_pack("{s:s,s:o}", "id", p->ids[i], "values",
-                                              vec_json(m + i * cols, cols)));
+    for (size_t r = 0; r < sel->n; r++) {
+        size_t i = sel->rows[r];
+        json_array_append_new(rows, json_pack("{s:s,s:o}", "id", p->ids[i], key,
+                                              cols == 1 ? (isfinite(m[i]) ? json_real(m[i]) : json_null())
+                                                        : vec_json(m + i * cols, cols)));
+    }
     return rows;
 }
 
@@ -96,6 +116,7 @@ static void handle_betas(fd_request *req, fd_response *resp) {
     serving s;
     fd_error err;
     fd_panel p;
+    selection sel = {NULL, 0};
     double *beta = NULL;
     const char *month = month_param(req, "month", &err);
     fd_panel_init(&p);
@@ -103,17 +124,18 @@ static void handle_betas(fd_request *req, fd_response *resp) {
         fd_response_from_error(resp, &err);
         return;
     }
-    if (load_panel(req, s.db, month, &p, &err) || fd_scoring_betas(s.v, &p, &beta, &err)) {
+    if (load_panel(req, s.db, month, &p, &sel, &err) || fd_scoring_betas(s.v, &p, &beta, &err)) {
         fd_response_from_error(resp, &err);
     } else if (fd_request_accepts(req, "text/csv")) {
-        respond_matrix_csv(resp, &p, beta, s.v->K, "beta");
+        respond_matrix_csv(resp, &p, &sel, beta, s.v->K, "beta");
     } else {
         json_t *doc = version_json(s.v);
         json_object_set_new(doc, "month", json_string(month));
         json_object_set_new(doc, "k", json_integer((json_int_t)s.v->K));
-        json_object_set_new(doc, "securities", rows_json(&p, beta, s.v->K));
+        json_object_set_new(doc, "securities", rows_json(&p, &sel, beta, s.v->K, "beta"));
         fd_response_json(resp, 200, doc);
     }
+    free(sel.rows);
     free(beta);
     fd_panel_free(&p);
     serving_close(req, &s);
@@ -249,6 +271,7 @@ static json_t *lambda_json(const fd_version *v, const double *lambda, const fd_l
 /* Shared by expected returns and deciles: panel of month t, lambda_t, betas, er. */
 typedef struct scored {
     fd_panel p;
+    selection sel;
     double *lambda, *beta, *er;
     fd_lambda_info li;
 } scored;
@@ -259,7 +282,7 @@ static int score_month(fd_request *req, serving *s, const char *month, scored *s
     fd_panel_init(&sc->p);
     sc->lambda = malloc(s->v->K * sizeof *sc->lambda);
     if (!sc->lambda) return fd_error_set(err, 500, "out_of_memory", "lambda");
-    if (load_panel(req, s->db, month, &sc->p, err) ||
+    if (load_panel(req, s->db, month, &sc->p, &sc->sel, err) ||
         fd_scoring_lambda(s->v, s->db, month, sc->lambda, &sc->li, err) ||
         fd_scoring_expected(s->v, &sc->p, sc->lambda, &sc->beta, &sc->er, err))
         return -1;
@@ -268,6 +291,7 @@ static int score_month(fd_request *req, serving *s, const char *month, scored *s
 
 static void scored_free(scored *sc) {
     fd_panel_free(&sc->p);
+    free(sc->sel.rows);
     free(sc->lambda);
     free(sc->beta);
     free(sc->er);
@@ -279,6 +303,7 @@ static void handle_expected(fd_request *req, fd_response *resp) {
     fd_error err;
     char next[FD_MONTH_LEN];
     const char *month = month_param(req, "month", &err);
+    memset(&sc, 0, sizeof sc);
     if (!month || serving_open(req, &s, &err)) {
         fd_response_from_error(resp, &err);
         return;
@@ -286,13 +311,10 @@ static void handle_expected(fd_request *req, fd_response *resp) {
     if (score_month(req, &s, month, &sc, &err)) {
         fd_response_from_error(resp, &err);
     } else if (fd_request_accepts(req, "text/csv")) {
-        respond_matrix_csv(resp, &sc.p, sc.er, 1, "er");
+        respond_matrix_csv(resp, &sc.p, &sc.sel, sc.er, 1, "er");
     } else {
-        json_t *doc = version_json(s.v), *rows = json_array();
+        json_t *doc = version_json(s.v), *rows = rows_json(&sc.p, &sc.sel, sc.er, 1, "er");
         fd_month_add(month, 1, next);
-        for (size_t i = 0; i < sc.p.n_rows; i++)
-            json_array_append_new(rows, json_pack("{s:s,s:o}", "id", sc.p.ids[i], "er",
-                                                  isfinite(sc.er[i]) ? json_real(sc.er[i]) : json_null()));
         json_object_set_new(doc, "characteristics_month", json_string(month));
         json_object_set_new(doc, "forecast_month", json_string(next));
         json_object_set_new(doc, "returns", json_string(s.v->excess_returns ? "excess" : "raw"));

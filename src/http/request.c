@@ -1,5 +1,6 @@
 /* Read-only accessors over fd_request for handlers (any thread), and the monotonic clock. */
 #include "factord/http.h"
+#include "server_internal.h"
 
 #include <ctype.h>
 #include <stdlib.h>
@@ -43,8 +44,8 @@ void fd_request_content_type(const fd_request *req, char *out, size_t cap) {
 }
 
 /* How well the Accept header takes `type`: its q value (x1000) and the specificity of the
- * range that matched (3 exact, 2 "text/*", 1 "*/*", 0 none), and the position of that
- * range in the list, for ties. */
+ * range that matched (3 exact, 2 a "type/any" range, 1 the "any/any" range, 0 none),
+ * and the position of that range in the list, for ties. */
 typedef struct accept_fit {
     int q, specificity, position;
 } accept_fit;
@@ -98,4 +99,20 @@ int fd_request_accepts(const fd_request *req, const char *type) {
     if (want.q != json.q) return want.q > json.q;
     if (want.specificity != json.specificity) return want.specificity > json.specificity;
     return want.position < json.position;
+}
+
+static void kv_free(fd_kv *kv, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        free(kv[i].key);
+        free(kv[i].value);
+    }
+    free(kv);
+}
+
+void fd_request_release(fd_request *req) {
+    for (int i = 0; i < req->n_params; i++) free(req->params[i]);
+    kv_free(req->query, req->n_query);
+    kv_free(req->headers, req->n_headers);
+    free(req->body);
+    memset(req, 0, sizeof *req);
 }

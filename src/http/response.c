@@ -1,5 +1,6 @@
 /* Response builders for handlers (any thread; a response belongs to one request). */
 #include "factord/http.h"
+#include "server_internal.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -80,4 +81,9 @@ void fd_response_error(fd_response *resp, int status, const char *code, const ch
 void fd_response_from_error(fd_response *resp, const fd_error *err) {
     int status = err->status >= 400 && err->status <= 599 ? err->status : 500;
     fd_response_error(resp, status, err->code[0] ? err->code : "internal", "%s", err->message);
+}
+
+void fd_response_release(fd_response *resp) {
+    free(resp->body);
+    memset(resp, 0, sizeof *resp);
 }

@@ -14,6 +14,15 @@
 
 const fd_route *const fd_route_tables[] = {
     fd_routes_health,
+    fd_routes_models,
+    fd_routes_jobs,
+    fd_routes_prices,
+    fd_routes_panels,
+    fd_routes_factors,
+    fd_routes_import,
+    fd_routes_score,
+    fd_routes_labels,
+    fd_routes_evaluation,
     NULL,
 };
 

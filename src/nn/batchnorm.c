@@ -11,26 +11,29 @@
 
 void fd_batchnorm_forward_train(double *y, double *xhat, double *rstd, double *run_mean,
                                 double *run_var, const double *x, const double *gamma,
-                                const double *beta, size_t n, size_t C) {
+                                const double *beta, size_t n, size_t C, int relu) {
     double inv_n = 1.0 / (double)n;
     for (size_t c0 = 0; c0 < C; c0 += BLOCK) {
         size_t w = C - c0 < BLOCK ? C - c0 : BLOCK;
-        double mean[BLOCK] = {0}, var[BLOCK] = {0};
-        for (size_t i = 0; i < n; i++) {
-            const double *row = x + i * C + c0;
-            for (size_t c = 0; c < w; c++) mean[c] += row[c];
-        }
-        for (size_t c = 0; c < w; c++) mean[c] *= inv_n;
-        /* Two passes (centre, then square) rather than E[x^2] - E[x]^2, which cancels. */
+        double mean[BLOCK] = {0}, var[BLOCK] = {0}, shift[BLOCK];
+        /* One pass over the data for both moments, on values shifted by the first row: the
+         * shift keeps E[d^2] - E[d]^2 from cancelling when the mean is large relative to the
+         * spread. */
+        for (size_t c = 0; c < w; c++) shift[c] = x[c0 + c];
         for (size_t i = 0; i < n; i++) {
             const double *row = x + i * C + c0;
             for (size_t c = 0; c < w; c++) {
-                double d = row[c] - mean[c];
+                double d = row[c] - shift[c];
+                mean[c] += d;
                 var[c] += d * d;
             }
         }
         for (size_t c = 0; c < w; c++) {
-            var[c] *= inv_n;
+            double m = mean[c] * inv_n;
+            var[c] = fmax(var[c] * inv_n - m * m, 0.0);
+            mean[c] = shift[c] + m;
+        }
+        for (size_t c = 0; c < w; c++) {
             rstd[c0 + c] = 1.0 / sqrt(var[c] + FD_BN_EPS);
             if (run_mean)
                 run_mean[c0 + c] = (1.0 - FD_BN_MOMENTUM) * run_mean[c0 + c] +
@@ -46,13 +49,14 @@ void fd_batchnorm_forward_train(double *y, double *xhat, double *rstd, double *r
                 h[c] = (row[c] - mean[c]) * rstd[c0 + c];
                 out[c] = gamma[c0 + c] * h[c] + beta[c0 + c];
             }
+            if (relu) fd_relu_forward(out, out, w);
         }
     }
 }
 
-void fd_batchnorm_backward(double *dx, double *dgamma, double *dbeta, const double *dy,
+void fd_batchnorm_backward(double *dx, double *dgamma, double *dbeta, double *dy,
                            const double *xhat, const double *rstd, const double *gamma,
-                           size_t n, size_t C) {
+                           const double *relu_y, size_t n, size_t C) {
     /* With g = gamma dy: dx = rstd (g - mean(g) - xhat mean(g xhat)). The row sums of dy and
      * dy xhat give both the parameter gradients and those two means. */
     double inv_n = 1.0 / (double)n;
@@ -60,7 +64,9 @@ void fd_batchnorm_backward(double *dx, double *dgamma, double *dbeta, const doub
         size_t w = C - c0 < BLOCK ? C - c0 : BLOCK;
         double s[BLOCK] = {0}, sx[BLOCK] = {0}, a[BLOCK], b[BLOCK], k[BLOCK];
         for (size_t i = 0; i < n; i++) {
-            const double *g = dy + i * C + c0, *h = xhat + i * C + c0;
+            double *g = dy + i * C + c0;
+            const double *h = xhat + i * C + c0;
+            if (relu_y) fd_relu_backward(g, g, relu_y + i * C + c0, w);
             for (size_t c = 0; c < w; c++) {
                 s[c] += g[c];
                 sx[c] += g[c] * h[c];

@@ -137,9 +137,10 @@ static int db_apply_one(fd_db *db, const char *sql, long long v, fd_error *err) 
 }
 
 int fd_db_migrate_with(fd_db *db, const char *const *sqls, size_t n, fd_error *err) {
-    long long v;
+    long long v, from;
     int rc = 0;
     if (db_pragma_int(db, "PRAGMA user_version", &v, err) != 0) return -1;
+    from = v;
     if (v < 0 || (unsigned long long)v > n) return db_too_new(v, n, err);
     if ((size_t)v == n) return 0;
     if (fd_db_exec(db, "PRAGMA foreign_keys = OFF", err) != 0) return -1;
@@ -151,7 +152,8 @@ int fd_db_migrate_with(fd_db *db, const char *const *sqls, size_t n, fd_error *e
         if ((size_t)v == n) break;
         if (db_apply_one(db, sqls[v], v, err) != 0) { rc = -1; break; }
         if (fd_db_commit(db, err) != 0) { rc = -1; break; }
-        fd_info("store: applied migration %lld of %zu", v + 1, n);
+        if (v + 1 == (long long)n)
+            fd_info("store: schema migrated from version %lld to %zu", from, n);
     }
     fd_db_rollback(db);
     if (fd_db_exec(db, "PRAGMA foreign_keys = ON", rc == 0 ? err : NULL) != 0) rc = -1;
@@ -218,4 +220,21 @@ void fd_db_close(fd_db *db) {
     /* close_v2 defers the close if a caller leaked a statement instead of failing. */
     sqlite3_close_v2(db->h);
     free(db);
+}
+
+int fd_db_snapshot(fd_db *db, const char *dest, fd_error *err) {
+    sqlite3_stmt *st;
+    int rc;
+    /* VACUUM INTO writes a consistent, compacted copy from one read transaction while writers
+     * carry on; it refuses to overwrite an existing file, which keeps old snapshots safe. */
+    if (fd_db_prepare(db, "VACUUM INTO ?1", &st, err) != 0) return -1;
+    sqlite3_bind_text(st, 1, dest, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    if (rc != SQLITE_DONE) {
+        char what[300];
+        snprintf(what, sizeof what, "snapshot to %.250s", dest);
+        fd_db_error(db, err, what);
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : -1;
 }

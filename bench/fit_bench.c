@@ -1,0 +1,241 @@
+/* fit_bench: times one factord model fit on a `factord simulate` CSV and prints JSON, the C
+ * side of bench/models.sh (the Python side is bench/ipca_ref.py and bench/ca_ref.py).
+ *
+ *   fit_bench --csv FILE --model ipca|ca1|ca2 [-K 5] [--hyper JSON] [--threads 2]
+ *             [--export-weights FILE]
+ *
+ * The dataset is built as the daemon builds it (fd_dataset_from_panels: characteristics of
+ * t-1 rank-normalised, returns of t, managed portfolios) and its checksum printed, so the
+ * report can show that both sides fitted identical data. Only the fit is timed; loading is
+ * not. The model is driven through the fd_model interface alone, as the job runner does;
+ * the progress callback stamps each epoch (ALS iteration for IPCA).
+ *
+ * Output: fit seconds, per-epoch seconds and losses, the final in-sample losses computed
+ * from betas() and factors() (MSE; for IPCA also the Kelly-Pruitt-Su R^2 and Gamma, read as
+ * the betas of the unit vectors), peak RSS before and after the fit (getrusage). With
+ * --export-weights a CA model's parameters go to FILE as JSON in PyTorch's layouts
+ * (bench/ca_weights.c), with the losses C computes on them, for ca_ref.py --check-weights. */
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include "bench_csv.h"
+#include "ca_weights.h"
+#include "factord/dataset.h"
+#include "factord/model.h"
+
+void openblas_set_num_threads(int n);
+
+typedef struct epoch_log {
+    double t0;
+    json_t *seconds, *losses; /* arrays, one entry per epoch */
+    double last;
+} epoch_log;
+
+static double now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static long peak_rss_kb(void) {
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return ru.ru_maxrss;
+}
+
+static int on_epoch(void *ctx, const fd_fit_event *ev) {
+    epoch_log *log = ctx;
+    double t = now();
+    json_array_append_new(log->seconds, json_real(t - log->last));
+    json_array_append_new(log->losses, json_real(ev->train_loss));
+    log->last = t;
+    return 0;
+}
+
+/* In-sample MSE of beta(z)' f over every stock-month (f from factors(), or lambda, the
+ * mean of the factors, when use_mean), and the sum of squared returns. */
+static int insample_sse(const fd_model *m, const fd_dataset *ds, int use_mean, double *sse,
+                        double *sst, size_t *count, fd_error *err) {
+    size_t K = m->K, maxn = 0;
+    double *f = calloc(ds->T * K, sizeof *f), *lam = calloc(K, sizeof *lam), *beta = NULL;
+    int rc = -1;
+    *sse = *sst = 0.0;
+    *count = 0;
+    for (size_t t = 0; t < ds->T; t++)
+        if (ds->periods[t].n > maxn) maxn = ds->periods[t].n;
+    beta = malloc((maxn ? maxn : 1) * K * sizeof *beta);
+    if (!f || !lam || !beta) {
+        fd_error_set(err, 500, "out_of_memory", "evaluation buffers");
+        goto done;
+    }
+    for (size_t t = 0; t < ds->T; t++) {
+        if (m->ops->factors(m, &ds->periods[t], f + t * K, err) < 0) goto done;
+        for (size_t k = 0; k < K; k++) lam[k] += f[t * K + k] / (double)ds->T;
+    }
+    for (size_t t = 0; t < ds->T; t++) {
+        const fd_period *p = &ds->periods[t];
+        const double *ft = use_mean ? lam : f + t * K;
+        if (m->ops->betas(m, p->z, p->n, beta, err) < 0) goto done;
+        for (size_t i = 0; i < p->n; i++) {
+            double pred = 0.0;
+            for (size_t k = 0; k < K; k++) pred += beta[i * K + k] * ft[k];
+            *sse += (p->r[i] - pred) * (p->r[i] - pred);
+            *sst += p->r[i] * p->r[i];
+        }
+        *count += p->n;
+    }
+    rc = 0;
+done:
+    free(f);
+    free(lam);
+    free(beta);
+    return rc;
+}
+
+/* Gamma (P, K) of a linear-beta model: the betas of the unit vectors e_1..e_P. */
+static json_t *gamma_json(const fd_model *m, fd_error *err) {
+    size_t P = m->P, K = m->K;
+    double *eye = calloc(P * P, sizeof *eye), *g = malloc(P * K * sizeof *g);
+    json_t *out = NULL;
+    if (!eye || !g) {
+        fd_error_set(err, 500, "out_of_memory", "Gamma");
+        goto done;
+    }
+    for (size_t j = 0; j < P; j++) eye[j * P + j] = 1.0;
+    if (m->ops->betas(m, eye, P, g, err) < 0) goto done;
+    out = json_array();
+    for (size_t j = 0; j < P; j++) {
+        json_t *row = json_array();
+        for (size_t k = 0; k < K; k++) json_array_append_new(row, json_real(g[j * K + k]));
+        json_array_append_new(out, row);
+    }
+done:
+    free(eye);
+    free(g);
+    return out;
+}
+
+/* Sums the Python side prints too (dataset_ref.py): z^2 (z itself sums to ~0 after
+ * ranking), z'r (which also checks the alignment of t-1 with t), r and x. */
+static json_t *checksum_json(const fd_dataset *ds, size_t *n_obs) {
+    double sz = 0, szr = 0, sr = 0, sx = 0;
+    *n_obs = 0;
+    for (size_t t = 0; t < ds->T; t++) {
+        const fd_period *p = &ds->periods[t];
+        for (size_t i = 0; i < p->n; i++) {
+            for (size_t j = 0; j < ds->P; j++) {
+                double z = p->z[i * ds->P + j];
+                sz += z * z;
+                szr += z * p->r[i];
+            }
+            sr += p->r[i];
+        }
+        for (size_t j = 0; j < ds->P; j++) sx += p->x[j];
+        *n_obs += p->n;
+    }
+    return json_pack("{s:f,s:f,s:f,s:f}", "z2", sz, "zr", szr, "r", sr, "x", sx);
+}
+
+static int usage(void) {
+    fprintf(stderr, "usage: fit_bench --csv FILE --model ipca|ca1|ca2 [-K 5] [--hyper JSON] "
+                    "[--threads 2] [--export-weights FILE]\n");
+    return 2;
+}
+
+int main(int argc, char **argv) {
+    const char *csv = NULL, *kind = NULL, *hyper_text = "{}", *export_path = NULL;
+    size_t K = 5;
+    int threads = 2, rc = 1;
+    for (int i = 1; i < argc; i++) {
+        if (i + 1 >= argc) return usage();
+        if (!strcmp(argv[i], "--csv")) csv = argv[++i];
+        else if (!strcmp(argv[i], "--model")) kind = argv[++i];
+        else if (!strcmp(argv[i], "-K")) K = (size_t)strtoul(argv[++i], NULL, 10);
+        else if (!strcmp(argv[i], "--hyper")) hyper_text = argv[++i];
+        else if (!strcmp(argv[i], "--threads")) threads = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--export-weights")) export_path = argv[++i];
+        else return usage();
+    }
+    if (!csv || !kind || K == 0 || threads < 1) return usage();
+    openblas_set_num_threads(threads);
+
+    fd_error err = {0};
+    bench_panels panels = {0};
+    fd_dataset ds;
+    fd_model *m = NULL;
+    json_t *hyper = NULL, *out = NULL, *checksum = NULL;
+    size_t n_obs = 0, count = 0;
+    double sse = 0, sst = 0, ssp = 0, fit_seconds = 0;
+    long rss0 = 0, rss1 = 0;
+    epoch_log log = {0, json_array(), json_array(), 0};
+    fd_dataset_init(&ds);
+    const fd_model_ops *ops = fd_model_kind(kind);
+    if (!ops) {
+        fprintf(stderr, "fit_bench: unknown model '%s' (known: %s)\n", kind,
+                fd_model_kind_names());
+        goto done;
+    }
+    json_error_t jerr;
+    hyper = json_loads(hyper_text, 0, &jerr);
+    if (!hyper) {
+        fprintf(stderr, "fit_bench: --hyper: %s\n", jerr.text);
+        goto done;
+    }
+    if (bench_panels_load(csv, &panels, &err) < 0 ||
+        fd_dataset_from_panels(panels.panels, panels.n, NULL, &ds, &err) < 0)
+        goto fail;
+    bench_panels_free(&panels);
+    checksum = checksum_json(&ds, &n_obs);
+    if (ops->create(hyper, ds.P, K, &m, &err) < 0) goto fail;
+
+    fd_fit_opts opts = {on_epoch, &log};
+    rss0 = peak_rss_kb();
+    log.t0 = log.last = now();
+    if (ops->fit(m, &ds, NULL, &opts, &err) < 0) goto fail;
+    fit_seconds = now() - log.t0;
+    rss1 = peak_rss_kb();
+
+    if (insample_sse(m, &ds, 0, &sse, &sst, &count, &err) < 0 ||
+        insample_sse(m, &ds, 1, &ssp, &sst, &count, &err) < 0)
+        goto fail;
+    size_t epochs = json_array_size(log.seconds);
+    out = json_pack("{s:s,s:s,s:i,s:i,s:i,s:i,s:o,s:i,s:f,s:f,s:O,s:O,s:f,s:f,s:f,s:i,s:i}",
+                    "impl", "c", "model", kind, "threads", threads, "K", (int)K, "T",
+                    (int)ds.T, "P", (int)ds.P, "checksum", json_incref(checksum), "N_obs", (int)n_obs,
+                    "fit_seconds", fit_seconds, "seconds_per_epoch",
+                    epochs ? fit_seconds / (double)epochs : fit_seconds, "epoch_seconds",
+                    log.seconds, "train_losses", log.losses, "final_eval_loss",
+                    sse / (double)count, "r2_total", 1.0 - sse / sst, "r2_pred",
+                    1.0 - ssp / sst, "rss_before_fit_kb", (int)rss0, "peak_rss_kb", (int)rss1);
+    json_object_set_new(out, "iterations", json_integer((json_int_t)epochs));
+    json_object_set(out, "hyper", hyper);
+    if (epochs)
+        json_object_set(out, "final_train_loss", json_array_get(log.losses, epochs - 1));
+    if (!strcmp(kind, "ipca")) {
+        json_t *g = gamma_json(m, &err);
+        if (!g) goto fail;
+        json_object_set_new(out, "gamma", g);
+    }
+    if (export_path && bench_ca_export_weights(m, kind, &ds, sse / (double)count, export_path, &err) < 0) goto fail;
+    json_dumpf(out, stdout, JSON_REAL_PRECISION(17));
+    fputc('\n', stdout);
+    rc = 0;
+    goto done;
+fail:
+    fprintf(stderr, "fit_bench: %s (%d %s)\n", err.message, err.status, err.code);
+done:
+    json_decref(out);
+    json_decref(checksum);
+    json_decref(hyper);
+    json_decref(log.seconds);
+    json_decref(log.losses);
+    fd_model_destroy(m);
+    fd_dataset_free(&ds);
+    bench_panels_free(&panels);
+    return rc;
+}

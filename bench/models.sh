@@ -1,0 +1,91 @@
+#!/bin/sh
+# Model benchmark: factord's C IPCA and CA1/CA2 against the reference implementations in
+# numpy (bench/ipca_ref.py) and PyTorch (bench/ca_ref.py), on one synthetic panel from
+# `factord simulate`, with the same hyper-parameters on both sides and the same number of
+# threads (OpenBLAS / OpenMP / torch). Prints a Markdown table (bench/report.py).
+#
+# Usage: bench/models.sh BUILD_DIR [small|big]
+#   small: N=2000, T=240, P=30      big: N=6000, T=360, P=94      (K=5 for every model)
+# Environment (defaults in brackets): FACTORD_BENCH_EPOCHS [5] CA epochs, timed without early
+# stopping; FACTORD_BENCH_THREADS [2]; FACTORD_BENCH_TOL [1e-6] IPCA tolerance;
+# FACTORD_BENCH_DIR [BUILD_DIR/bench] where data and results go (the CSV is kept and reused);
+# FACTORD_BENCH_CSV: fit this long CSV (id,month,ret,c1..cP) instead of simulating one.
+set -eu
+build=${1:?usage: bench/models.sh BUILD_DIR [small|big]}
+size=${2:-small}
+cd "$(dirname "$0")/.."
+case $size in
+  small) N=2000 T=240 P=30 ;;
+  big) N=6000 T=360 P=94 ;;
+  *) echo "models.sh: size must be small or big" >&2; exit 2 ;;
+esac
+K=5
+epochs=${FACTORD_BENCH_EPOCHS:-5}
+threads=${FACTORD_BENCH_THREADS:-2}
+tol=${FACTORD_BENCH_TOL:-1e-6}
+seed=20240501
+py=/usr/bin/python3
+root=${FACTORD_BENCH_DIR:-$build/bench}
+out=$root/$size
+mkdir -p "$out"
+export OPENBLAS_NUM_THREADS=$threads OMP_NUM_THREADS=$threads MKL_NUM_THREADS=$threads
+
+# One set of hyper-parameters for both sides of each comparison.
+ca_hyper="{\"epochs\":$epochs,\"lr\":0.001,\"l1\":1e-5,\"seed\":1,\"patience\":0}"
+ipca_hyper="{\"tol\":$tol,\"max_iter\":10000}"
+
+# 1. Data: one CSV per configuration, generated once.
+csv=${FACTORD_BENCH_CSV:-$root/sim_N${N}_T${T}_P${P}.csv}
+if [ ! -s "$csv" ]; then
+  echo "generating $csv" >&2
+  "$build/factord" simulate --N "$N" --T "$T" --P "$P" --K "$K" --seed "$seed" --nonlinear \
+    --out "$csv.tmp" >&2
+  mv "$csv.tmp" "$csv"
+fi
+
+# 2. fit_bench, compiled with the top Makefile's flags against the build's library.
+fb=$root/fit_bench
+if [ ! -x "$fb" ] || [ -n "$(find bench/fit_bench.c bench/bench_csv.c bench/ca_weights.c \
+     bench/*.h "$build/libfactord.a" -newer "$fb" 2>/dev/null)" ]; then
+  # shellcheck disable=SC2046
+  cc -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -Iinclude -Ibench \
+     $(pkg-config --cflags libmicrohttpd jansson sqlite3 libuv) \
+     -o "$fb" bench/fit_bench.c bench/bench_csv.c bench/ca_weights.c "$build/libfactord.a" \
+     $(pkg-config --libs libmicrohttpd jansson sqlite3 libuv) -lopenblas -lpthread -lm
+fi
+
+# 3. The Python side parses the CSV once (cached beside it) so no timing includes parsing.
+$py -c 'import sys; sys.path.insert(0, "bench"); import dataset_ref; dataset_ref.load(sys.argv[1])' "$csv"
+
+measure() { # name, command...: stdout -> NAME.json, /usr/bin/time -v -> NAME.time
+  name=$1; shift
+  echo "running $name" >&2
+  if ! /usr/bin/time -v -o "$out/$name.time" "$@" >"$out/$name.json" 2>"$out/$name.err"; then
+    echo "models.sh: $name failed:" >&2
+    tail -5 "$out/$name.err" >&2
+  fi
+}
+
+load=$(cut -d' ' -f1-3 /proc/loadavg)
+measure c_ipca "$fb" --csv "$csv" --model ipca -K $K --hyper "$ipca_hyper" --threads "$threads"
+measure py_ipca_loop $py bench/ipca_ref.py "$csv" -K $K --tol "$tol" --impl loop --threads "$threads"
+measure py_ipca_vec $py bench/ipca_ref.py "$csv" -K $K --tol "$tol" --impl vec --threads "$threads"
+for m in ca1 ca2; do
+  measure "c_$m" "$fb" --csv "$csv" --model $m -K $K --hyper "$ca_hyper" --threads "$threads" \
+    --export-weights "$out/$m.weights.json"
+  measure "py_${m}_f32" $py bench/ca_ref.py "$csv" --model $m -K $K --hyper "$ca_hyper" \
+    --threads "$threads" --dtype float32
+  measure "py_${m}_f64" $py bench/ca_ref.py "$csv" --model $m -K $K --hyper "$ca_hyper" \
+    --threads "$threads" --dtype float64
+  if [ -s "$out/$m.weights.json" ]; then
+    measure "chk_$m" $py bench/ca_ref.py "$csv" --check-weights "$out/$m.weights.json" \
+      --threads "$threads"
+  fi
+done
+
+$py -c 'import json, sys; json.dump(dict(zip(sys.argv[1::2], sys.argv[2::2])), sys.stdout)' \
+  label "$size" N $N T $T P $P K $K threads "$threads" epochs "$epochs" hyper "$ca_hyper" \
+  load "$load (1/5/15 min, $(nproc) cores)" >"$out/env.json"
+$py bench/report.py "$out"
+echo
+echo "Command: make bench BUILD=$build (or bench/models.sh $build $size); raw results in $out"

@@ -1,0 +1,124 @@
+#!/usr/bin/python3
+"""Renders the side-by-side Markdown table of one bench/models.sh run from the JSON each
+program printed (NAME.json) and what /usr/bin/time -v measured (NAME.time).
+
+Usage: report.py DIR   (DIR holds c_ipca, py_ipca_loop, py_ipca_vec, c_ca1, py_ca1_f32,
+                        py_ca1_f64, chk_ca1 and the same for ca2, plus env.json)
+"""
+import json
+import os
+import sys
+
+
+def load(d, name):
+    path = os.path.join(d, name + ".json")
+    if not os.path.exists(path) or os.path.getsize(path) == 0:
+        return None
+    with open(path) as fh:
+        out = json.load(fh)
+    tpath = os.path.join(d, name + ".time")
+    if os.path.exists(tpath):
+        with open(tpath) as fh:
+            for line in fh:
+                if "Maximum resident set size" in line:
+                    out["process_peak_kb"] = int(line.rsplit(":", 1)[1])
+                if "Elapsed (wall clock)" in line:
+                    out["wall"] = line.rsplit(": ", 1)[1].strip()
+    return out
+
+
+def fmt(v, spec="%.4g"):
+    return "-" if v is None else spec % v
+
+
+def mb(run):
+    kb = run.get("process_peak_kb") or run.get("peak_rss_kb")
+    return fmt(kb / 1024.0, "%.0f") if kb else "-"
+
+
+def rel(a, b):
+    if a is None or b is None or b == 0:
+        return None
+    return abs(a - b) / abs(b)
+
+
+def same_data(runs):
+    sums = [r["checksum"] for r in runs if r]
+    if len(sums) < 2:
+        return "n/a"
+    worst = max(rel(s[k], sums[0][k]) or abs(s[k] - sums[0][k])
+                for s in sums[1:] for k in sums[0])
+    return "yes (checksums agree to %.1e)" % worst if worst < 1e-9 else \
+        "NO (checksums differ by %.1e)" % worst
+
+
+def main(d):
+    env = load(d, "env") or {}
+    rows = []
+    c_ipca = load(d, "c_ipca")
+    out = ["### %s: N=%s, T=%s, P=%s (%s stock-months), K=%s"
+           % (env.get("label", "models"), env.get("N"), env.get("T"), env.get("P"),
+              (c_ipca or {}).get("N_obs", "?"), env.get("K")),
+           "",
+           "Threads: %s (OPENBLAS/OMP_NUM_THREADS, torch.set_num_threads). Load before the "
+           "run: %s. CA: %s epochs, hyper %s, no early stopping."
+           % (env.get("threads"), env.get("load"), env.get("epochs"), env.get("hyper")),
+           ""]
+    out.append("| model | implementation | fit s | s/epoch (iterations) | final loss (MSE) "
+               "| R^2 total | peak RSS MB | factord speed-up |")
+    out.append("|---|---|---|---|---|---|---|---|")
+    py_loop, py_vec = load(d, "py_ipca_loop"), load(d, "py_ipca_vec")
+    for name, run in (("factord C", c_ipca), ("numpy, bkelly-lab loops", py_loop),
+                      ("numpy, batched einsum", py_vec)):
+        if not run:
+            continue
+        speed = "-" if run is c_ipca or not c_ipca else \
+            "%.1fx" % (run["fit_seconds"] / c_ipca["fit_seconds"])
+        out.append("| IPCA | %s | %s | (%s) | %s | %s | %s | %s |"
+                   % (name, fmt(run["fit_seconds"], "%.3f"), run.get("iterations"),
+                      fmt(run.get("final_eval_loss"), "%.8g"),
+                      fmt(run.get("r2_total"), "%.8f"), mb(run), speed))
+        rows.append(run)
+    checks = []
+    if c_ipca and py_loop:
+        dg = max(abs(a - b) for ra, rb in zip(c_ipca["gamma"], py_loop["gamma"])
+                 for a, b in zip(ra, rb))
+        checks.append("IPCA: |R^2 total C - numpy| = %.1e, |R^2 pred| diff = %.1e, "
+                      "max |Gamma C - Gamma numpy| = %.1e (tolerance %s on both sides)"
+                      % (abs(c_ipca["r2_total"] - py_loop["r2_total"]),
+                         abs(c_ipca["r2_pred"] - py_loop["r2_pred"]), dg, py_loop.get("tol")))
+    for model in ("ca1", "ca2"):
+        c = load(d, "c_" + model)
+        for name, run in (("factord C (double)", c),
+                          ("torch float32", load(d, "py_%s_f32" % model)),
+                          ("torch float64", load(d, "py_%s_f64" % model))):
+            if not run:
+                continue
+            speed = "-" if run is c or not c else \
+                "%.1fx" % (run["seconds_per_epoch"] / c["seconds_per_epoch"])
+            out.append("| %s | %s | %s | %s | %s (eval %s) | - | %s | %s |"
+                       % (model.upper(), name, fmt(run["fit_seconds"], "%.3f"),
+                          fmt(run["seconds_per_epoch"], "%.4f"),
+                          fmt(run.get("final_train_loss"), "%.6g"),
+                          fmt(run.get("final_eval_loss"), "%.6g"), mb(run), speed))
+            rows.append(run)
+        chk = load(d, "chk_" + model)
+        if chk:
+            checks.append("%s on identical weights (C's trained weights loaded into torch "
+                          "float64): loss C %.10g vs torch %.10g (inference mode), %.10g vs "
+                          "%.10g (training mode, one batch per period); max relative "
+                          "difference %.1e; first period's gradient max |C - torch| %.1e "
+                          "(largest component %.1e)"
+                          % (model.upper(), chk["c_loss_eval"], chk["torch_loss_eval"],
+                             chk["c_loss_train_mode"], chk["torch_loss_train_mode"],
+                             chk["max_rel_diff"], chk["grad_max_abs_diff"],
+                             chk["grad_max_abs"]))
+    out.append("")
+    out.append("- Same data on every side: " + same_data(rows))
+    out += ["- " + c for c in checks]
+    out.append("- Peak RSS is the whole process (/usr/bin/time -v), data loading included.")
+    print("\n".join(out))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1] if len(sys.argv) > 1 else ".")

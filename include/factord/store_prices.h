@@ -1,0 +1,34 @@
+/* Daily bars in the store (table prices of migrations/0002_prices.sql: one row per ticker
+ * and trading day, dates "YYYY-MM-DD") and the step that turns them into stored monthly panels.
+ * All functions take a connection the calling thread holds (see store.h); writers open and
+ * commit their own BEGIN IMMEDIATE transaction, and a failing call changes nothing. */
+#ifndef FACTORD_STORE_PRICES_H
+#define FACTORD_STORE_PRICES_H
+
+#include "factord/daily.h"
+#include "factord/store.h"
+
+/* Upserts every bar of a finished container (a bar already stored for the same security
+ * and day is replaced), all in one transaction. */
+int fd_store_prices_put(fd_db *db, const fd_bars *bars, fd_error *err);
+
+/* Loads the bars dated in [from_date, to_date] ("YYYY-MM-DD"; NULL = open-ended) into a new
+ * finished container the caller frees with fd_bars_free. An empty range gives an empty
+ * container, not an error; 400 "bad_date" for a malformed bound. */
+int fd_store_prices_load(fd_db *db, const char *from_date, const char *to_date, fd_bars **out,
+                         fd_error *err);
+
+typedef struct fd_prices_extent {
+    size_t rows;                                          /* bars stored */
+    char first_date[FD_DATE_LEN], last_date[FD_DATE_LEN]; /* "" when none */
+} fd_prices_extent;
+int fd_store_prices_extent(fd_db *db, fd_prices_extent *out, fd_error *err);
+
+/* Builds the panels of months opts->from..opts->to (either "" = the stored extent) from the
+ * stored bars, reading back to fd_daily_history_start(from) so the windows are complete,
+ * and replaces those months' panels in one transaction. Fills stats (may be NULL).
+ * 422 "no_bars" when no bar falls in the range. */
+int fd_store_panels_from_prices(fd_db *db, const fd_daily_opts *opts, fd_daily_stats *stats,
+                                fd_error *err);
+
+#endif

@@ -1,0 +1,195 @@
+/* `factord prices import|build`: daily bars into a database and monthly panels out of them,
+ * without a daemon (the same store calls PUT /v1/prices and POST /v1/panels/build make).
+ * Both print the same JSON counts the API answers. A .gz file is read through `gzip -dc`
+ * (exec'd directly, no shell, so any file name is safe). */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "factord/cli.h"
+#include "factord/config.h"
+#include "factord/numparse.h"
+#include "factord/store_prices.h"
+
+static const char prices_usage[] =
+    "usage: factord prices import (--db PATH | --config FILE) FILE.csv[.gz] ...\n"
+    "       factord prices build  (--db PATH | --config FILE) [--from YYYY-MM] [--to YYYY-MM]\n"
+    "                             [--max-abs-ret X]\n"
+    "\n"
+    "import  upserts daily bars (CSV ticker,date,open,high,low,close,volume; '-' reads\n"
+    "        stdin; .gz files are decompressed with gzip -dc), each file in one transaction.\n"
+    "build   builds the monthly panels (return and price/volume characteristics, see\n"
+    "        docs/characteristics.md) of the months from..to (default: every stored month)\n"
+    "        from the stored bars and replaces those months' panels.\n"
+    "\n"
+    "  --db PATH          SQLite database file\n"
+    "  --config FILE      take the database path from a config file (db = ...)\n"
+    "  --from, --to M     months to build (YYYY-MM)\n"
+    "  --max-abs-ret X    clip monthly returns to [-X, X] (counted); default: keep\n"
+    "  -h, --help         show this help\n";
+
+static int ends_with(const char *s, const char *suffix) {
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+/* Reads one file (plain, .gz or "-") into bars. */
+static int read_bars(const char *path, fd_bars *bars, fd_error *err) {
+    if (strcmp(path, "-") == 0) return fd_bars_read_stream(bars, stdin, err);
+    if (!ends_with(path, ".gz")) return fd_bars_read_file(bars, path, err);
+    if (access(path, R_OK) != 0) return fd_error_set(err, 404, "no_file", "cannot read %s", path);
+    int fds[2];
+    if (pipe(fds) != 0) return fd_error_set(err, 500, "pipe_failed", "cannot create a pipe");
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(fds[0]);
+        close(fds[1]);
+        return fd_error_set(err, 500, "fork_failed", "cannot start gzip");
+    }
+    if (pid == 0) {
+        dup2(fds[1], STDOUT_FILENO);
+        close(fds[0]);
+        close(fds[1]);
+        execlp("gzip", "gzip", "-dc", "--", path, (char *)NULL);
+        _exit(127);
+    }
+    close(fds[1]);
+    FILE *in = fdopen(fds[0], "rb");
+    int rc = in ? fd_bars_read_stream(bars, in, err)
+                : fd_error_set(err, 500, "pipe_failed", "cannot read from gzip");
+    if (in) fclose(in);
+    else close(fds[0]);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    /* A gzip error (corrupt file, 127 = gzip missing) explains whatever the parser saw; a
+     * gzip killed by SIGPIPE because the parser stopped early leaves the parse error. */
+    if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
+        rc = fd_error_set(err, 400, "bad_gzip", "gzip -dc %s failed (exit status %d)", path,
+                          WEXITSTATUS(status));
+    else if (rc == 0 && !WIFEXITED(status))
+        rc = fd_error_set(err, 500, "bad_gzip", "gzip -dc %s was killed", path);
+    return rc;
+}
+
+static int print_json(json_t *doc) {
+    char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+    json_decref(doc);
+    if (!text) {
+        fputs("factord prices: out of memory\n", stderr);
+        return 1;
+    }
+    puts(text);
+    free(text);
+    return 0;
+}
+
+static int import_files(fd_db *db, int n, char **paths) {
+    for (int i = 0; i < n; i++) {
+        fd_error err;
+        fd_bars *bars = fd_bars_new();
+        int rc = bars ? read_bars(paths[i], bars, &err)
+                      : fd_error_set(&err, 500, "out_of_memory", "out of memory");
+        if (rc == 0) rc = fd_store_prices_put(db, bars, &err);
+        if (rc != 0) {
+            fprintf(stderr, "factord prices import: %s: %s\n", paths[i], err.message);
+            fd_bars_free(bars);
+            return 1;
+        }
+        fd_bars_summary sum;
+        fd_bars_summarize(bars, &sum);
+        fd_bars_free(bars);
+        json_t *doc = fd_bars_summary_json(&sum);
+        if (doc) json_object_set_new(doc, "file", json_string(paths[i]));
+        if (print_json(doc) != 0) return 1;
+    }
+    return 0;
+}
+
+static int copy_month(const char *arg, char out[FD_MONTH_LEN]) {
+    fd_error err;
+    if (fd_month_parse(arg, NULL, NULL, &err) != 0) {
+        fprintf(stderr, "factord prices: %s\n", err.message);
+        return -1;
+    }
+    memcpy(out, arg, FD_MONTH_LEN);
+    return 0;
+}
+
+int fd_cmd_prices(int argc, char **argv) {
+    static const struct option options[] = {
+        {"db", required_argument, NULL, 'd'},      {"config", required_argument, NULL, 'c'},
+        {"from", required_argument, NULL, 'f'},    {"to", required_argument, NULL, 't'},
+        {"max-abs-ret", required_argument, NULL, 'x'}, {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *db_path = NULL, *config_path = NULL, *action;
+    fd_daily_opts opts = {{0}, {0}, 0};
+    fd_config cfg;
+    fd_error err;
+    fd_db *db;
+    int opt, rc;
+    if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
+        fputs(prices_usage, argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    action = argv[1];
+    if (strcmp(action, "import") != 0 && strcmp(action, "build") != 0) {
+        fprintf(stderr, "factord prices: unknown action '%s'\n%s", action, prices_usage);
+        return 2;
+    }
+    opterr = 0;
+    optind = 2;
+    while ((opt = getopt_long(argc, argv, "+h", options, NULL)) != -1) {
+        if (opt == 'h') {
+            fputs(prices_usage, stdout);
+            return 0;
+        }
+        if (opt == 'd') db_path = optarg;
+        else if (opt == 'c') config_path = optarg;
+        else if (opt == 'f' || opt == 't') {
+            if (copy_month(optarg, opt == 'f' ? opts.from : opts.to) != 0) return 2;
+        } else if (opt == 'x') {
+            if (fd_num_parse(optarg, strlen(optarg), &opts.max_abs_ret) != FD_NUM_OK ||
+                !(opts.max_abs_ret > 0)) {
+                fprintf(stderr, "factord prices: --max-abs-ret expects a positive number\n");
+                return 2;
+            }
+        } else {
+            fprintf(stderr, "factord prices: unknown or incomplete option '%s'\n%s",
+                    argv[optind - 1], prices_usage);
+            return 2;
+        }
+    }
+    int is_import = strcmp(action, "import") == 0;
+    if ((!db_path && !config_path) || (is_import && optind >= argc) ||
+        (!is_import && optind < argc)) {
+        fputs(prices_usage, stderr);
+        return 2;
+    }
+    fd_config_defaults(&cfg);
+    if (config_path && fd_config_load(&cfg, config_path, &err) != 0) {
+        fprintf(stderr, "factord prices: %s\n", err.message);
+        return 1;
+    }
+    if (!db_path) db_path = cfg.db_path;
+    if (fd_db_open(db_path, &db, &err) != 0) {
+        fprintf(stderr, "factord prices: %s: %s\n", db_path, err.message);
+        return 1;
+    }
+    if (is_import) {
+        rc = import_files(db, argc - optind, argv + optind);
+    } else {
+        fd_daily_stats st;
+        if (fd_store_panels_from_prices(db, &opts, &st, &err) != 0) {
+            fprintf(stderr, "factord prices build: %s\n", err.message);
+            rc = 1;
+        } else {
+            rc = print_json(fd_daily_stats_json(&st));
+        }
+    }
+    fd_db_close(db);
+    return rc;
+}

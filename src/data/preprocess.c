@@ -1,0 +1,144 @@
+/* Per-month rank normalisation and managed portfolios (see factord/preprocess.h). */
+#include "factord/preprocess.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "factord/mat.h"
+#include "factord/mat_decomp.h"
+
+#define RIDGE_SCALE 1e-8
+#define PIVOT_FLOOR 1e-12
+
+/* Order-preserving map of a double to an unsigned key: negative values flip all bits,
+ * non-negative ones flip the sign bit, so unsigned order is numeric order. */
+static uint64_t order_key(double v) {
+    uint64_t b;
+    memcpy(&b, &v, sizeof b);
+    return (b >> 63) ? ~b : b | (1ull << 63);
+}
+
+typedef struct rank_scratch {
+    uint64_t *key, *key2; /* (n) */
+    uint32_t *idx, *idx2; /* (n) */
+} rank_scratch;
+
+/* LSD radix sort of (key, idx) by key, 8 bits a pass; passes whose digit is the same for
+ * every key are skipped (the high bytes of characteristics of one sign usually are). The
+ * per-month ranking runs over every column of every month, so it must not be a comparison
+ * sort through a function pointer. Result in s->key / s->idx. */
+static void radix_sort(rank_scratch *s, size_t m) {
+    for (unsigned shift = 0; shift < 64; shift += 8) {
+        size_t count[256] = {0}, pos = 0;
+        uint64_t *tk;
+        uint32_t *ti;
+        for (size_t i = 0; i < m; i++) count[(s->key[i] >> shift) & 0xff]++;
+        if (count[(s->key[0] >> shift) & 0xff] == m) continue;
+        for (size_t d = 0; d < 256; d++) {
+            size_t c = count[d];
+            count[d] = pos;
+            pos += c;
+        }
+        for (size_t i = 0; i < m; i++) {
+            size_t at = count[(s->key[i] >> shift) & 0xff]++;
+            s->key2[at] = s->key[i];
+            s->idx2[at] = s->idx[i];
+        }
+        tk = s->key, s->key = s->key2, s->key2 = tk;
+        ti = s->idx, s->idx = s->idx2, s->idx2 = ti;
+    }
+}
+
+/* z (n, stride) column: 2 rank / (m + 1) - 1 with ties averaged, NaN -> 0. */
+static void rank_column(double *x, size_t n, size_t stride, rank_scratch *s) {
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        double v = x[i * stride];
+        if (isnan(v)) {
+            x[i * stride] = 0.0;
+            continue;
+        }
+        s->key[m] = order_key(v);
+        s->idx[m] = (uint32_t)i;
+        m++;
+    }
+    if (m == 0) return;
+    radix_sort(s, m);
+    for (size_t a = 0; a < m;) {
+        size_t b = a;
+        double v = x[(size_t)s->idx[a] * stride], z;
+        while (b + 1 < m && x[(size_t)s->idx[b + 1] * stride] == v) b++;
+        /* Positions a..b (0-based) share the average rank (a + b) / 2 + 1. */
+        z = 2.0 * (0.5 * (double)(a + b) + 1.0) / ((double)m + 1.0) - 1.0;
+        for (size_t k = a; k <= b; k++) x[(size_t)s->idx[k] * stride] = z;
+        a = b + 1;
+    }
+}
+
+int fd_preprocess_rank_normalize(double *x, size_t n, size_t p, fd_error *err) {
+    rank_scratch s;
+    void *block;
+    if (n == 0 || p == 0) return 0;
+    if (n > UINT32_MAX)
+        return fd_error_set(err, 422, "too_many_rows", "%zu securities in one month", n);
+    block = malloc(n * (2 * sizeof(uint64_t) + 2 * sizeof(uint32_t)));
+    if (!block) return fd_error_set(err, 500, "out_of_memory", "rank normalisation of %zu rows", n);
+    for (size_t j = 0; j < p; j++) {
+        s.key = block;
+        s.key2 = s.key + n;
+        s.idx = (uint32_t *)(s.key2 + n);
+        s.idx2 = s.idx + n;
+        rank_column(x + j, n, p, &s);
+    }
+    free(block);
+    return 0;
+}
+
+/* Solves (R'R) x = x in place for upper-triangular R (P, P). */
+static void cholesky_solve(const double *R, double *x, size_t P) {
+    cblas_dtrsv(CblasRowMajor, CblasUpper, CblasTrans, CblasNonUnit, (int)P, R, (int)P, x, 1);
+    cblas_dtrsv(CblasRowMajor, CblasUpper, CblasNoTrans, CblasNonUnit, (int)P, R, (int)P, x, 1);
+}
+
+/* Cholesky factor of A (P, P) that is numerically full rank: every pivot^2 above
+ * PIVOT_FLOOR times the largest diagonal entry (rounding lets dpotrf "succeed" on singular
+ * matrices with pivots near 1e-16). */
+static int well_conditioned_cholesky(const double *A, size_t P, double *R) {
+    double dmax = 0;
+    for (size_t i = 0; i < P; i++) dmax = fmax(dmax, A[i * P + i]);
+    if (!(dmax > 0) || fd_mat_cholesky_upper(A, P, R) != 0) return -1;
+    for (size_t i = 0; i < P; i++)
+        if (!(R[i * P + i] * R[i * P + i] > PIVOT_FLOOR * dmax)) return -1;
+    return 0;
+}
+
+int fd_preprocess_managed_portfolio(const double *z, const double *r, size_t n, size_t P,
+                                    double *x, int *ridged, fd_error *err) {
+    double *zz, *R, trace = 0.0, lambda;
+    if (ridged) *ridged = 0;
+    if (P == 0) return 0;
+    zz = malloc(2 * P * P * sizeof *zz);
+    if (!zz) return fd_error_set(err, 500, "out_of_memory", "managed portfolio (P=%zu)", P);
+    R = zz + P * P;
+    fd_mat_mul_tn(zz, z, z, P, P, n, 1.0, 0.0); /* (P, P) Z'Z */
+    fd_mat_vec_t(x, z, r, n, P, 1.0, 0.0);      /* (P) Z'r */
+    if (well_conditioned_cholesky(zz, P, R) != 0) {
+        /* Singular Z'Z (n < P, a constant or duplicated column): a tiny ridge. */
+        for (size_t i = 0; i < P; i++) trace += zz[i * P + i];
+        lambda = trace > 0 ? RIDGE_SCALE * trace / (double)P : RIDGE_SCALE;
+        for (size_t i = 0; i < P; i++) zz[i * P + i] += lambda;
+        if (ridged) *ridged = 1;
+        if (fd_mat_cholesky_upper(zz, P, R) != 0) {
+            /* Only NaN/Inf input can defeat a positive ridge; callers pass finite values. */
+            free(zz);
+            return fd_error_set(err, 422, "singular",
+                                "managed portfolio: Z'Z + ridge is not positive definite");
+        }
+    }
+    cholesky_solve(R, x, P);
+    free(zz);
+    return 0;
+}

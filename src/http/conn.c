@@ -1,0 +1,448 @@
+/* One request's life on the loop thread, from libmicrohttpd's first call to its
+ * completion notice:
+ *
+ *   first call      route it; 404/405, or 413 when Content-Length is over the limit, are
+ *                   answered at once, before any of the body is read;
+ *   body chunks     buffered (or spooled to a temp file for FD_ROUTE_SPOOL), the limit
+ *                   enforced again for chunked bodies;
+ *   last call       copy method, path, query and headers into an fd_request, then run the
+ *                   handler inline, or suspend the connection and queue it on the libuv
+ *                   threadpool with a deadline timer;
+ *   after the work  (or the deadline, whichever is first) resume and MHD_run(); the
+ *                   re-entered handler queues the response. A late result is discarded:
+ *                   the fd_conn lives until both libmicrohttpd and the worker are done.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "factord/log.h"
+#include "factord/router.h"
+#include "server_internal.h"
+
+/* Beyond this much unread excess a chunked upload is cut off rather than drained. */
+#define DISCARD_SLACK ((size_t)16 << 20)
+
+struct fd_conn {
+    fd_server *srv;
+    struct MHD_Connection *mhd;
+    fd_conn *prev, *next;      /* in srv->conns */
+    double started;
+    char request_id[72];
+    char method[16];
+    char *path;
+    fd_route_match match;
+    size_t limit;              /* body_limit, or spool_limit for spooled routes */
+    size_t received;
+    int too_large;
+    char *body;                /* buffered routes */
+    size_t body_cap;
+    int spool_fd;              /* spooled routes, -1 otherwise */
+    char *spool_path;
+    int spool_errno;
+    double timeout;            /* request_timeout at dispatch */
+    fd_request req;
+    fd_response work_resp;     /* written by the worker thread only */
+    fd_response resp;          /* what the loop thread sends */
+    int status;                /* status queued; 0 until then */
+    uv_work_t work;
+    uv_timer_t deadline;
+    unsigned timer_init : 1, work_pending : 1, suspended : 1, ready : 1, mhd_done : 1;
+};
+
+static void conn_free_memory(uv_handle_t *handle) { free(handle->data); }
+
+/* The spool file goes as soon as the handler is done with it, before the answer is sent. */
+static void spool_remove(fd_conn *conn) {
+    if (conn->spool_fd >= 0) close(conn->spool_fd);
+    conn->spool_fd = -1;
+    if (conn->spool_path) unlink(conn->spool_path);
+    free(conn->spool_path);
+    conn->spool_path = NULL;
+    conn->req.body_path = NULL;
+}
+
+static void conn_free(fd_conn *conn) {
+    if (conn->prev) conn->prev->next = conn->next;
+    else conn->srv->conns = conn->next;
+    if (conn->next) conn->next->prev = conn->prev;
+    spool_remove(conn);
+    free(conn->path);
+    free(conn->body);
+    fd_route_match_free(&conn->match);
+    fd_request_release(&conn->req);
+    fd_response_release(&conn->work_resp);
+    fd_response_release(&conn->resp);
+    if (conn->timer_init) {
+        conn->deadline.data = conn;
+        uv_close((uv_handle_t *)&conn->deadline, conn_free_memory);
+    } else {
+        free(conn);
+    }
+}
+
+/* A client's own X-Request-Id is kept when it is short and plain; otherwise one is made. */
+static void assign_request_id(fd_conn *conn) {
+    const char *given =
+        MHD_lookup_connection_value(conn->mhd, MHD_HEADER_KIND, "X-Request-Id");
+    size_t n = given ? strlen(given) : 0;
+    if (n > 0 && n < 64 && strspn(given, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                         "0123456789-_.:") == n) {
+        memcpy(conn->request_id, given, n + 1);
+        return;
+    }
+    snprintf(conn->request_id, sizeof conn->request_id, "%08x-%llx", conn->srv->request_prefix,
+             ++conn->srv->next_request);
+}
+
+static enum MHD_Result conn_send(fd_conn *conn) {
+    conn->status = fd_send_response(conn->srv, conn->mhd, &conn->resp, conn->request_id,
+                                     conn->match.allow);
+    return conn->status ? MHD_YES : MHD_NO;
+}
+
+static enum MHD_Result conn_answer_error(fd_conn *conn, int status, const char *code,
+                                         const char *message) {
+    fd_response_error(&conn->resp, status, code, "%s", message);
+    return conn_send(conn);
+}
+
+static int open_spool(fd_conn *conn) {
+    const char *dir = getenv("TMPDIR");
+    char db_dir[sizeof conn->srv->app->cfg.db_path], *slash;
+    if (!dir || !*dir) {
+        /* Beside the database: the one directory the daemon is sure to be able to write. */
+        snprintf(db_dir, sizeof db_dir, "%s", conn->srv->app->cfg.db_path);
+        slash = strrchr(db_dir, '/');
+        if (slash) *slash = '\0';
+        dir = slash ? (db_dir[0] ? db_dir : "/") : ".";
+    }
+    if (asprintf(&conn->spool_path, "%s/factord-spool-XXXXXX", dir) < 0) {
+        conn->spool_path = NULL;
+        conn->spool_errno = ENOMEM;
+        return -1;
+    }
+    conn->spool_fd = mkostemp(conn->spool_path, O_CLOEXEC);
+    if (conn->spool_fd < 0) {
+        conn->spool_errno = errno;
+        free(conn->spool_path);
+        conn->spool_path = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+/* 1 if the request announces a body (Content-Length > 0 or chunked). */
+static int has_body(struct MHD_Connection *mhd) {
+    const char *length = MHD_lookup_connection_value(mhd, MHD_HEADER_KIND, "Content-Length");
+    return (length && strspn(length, "0") != strlen(length)) ||
+           MHD_lookup_connection_value(mhd, MHD_HEADER_KIND, "Transfer-Encoding") != NULL;
+}
+
+/* Errors found before the body: with a body announced they are sent at once, so it is
+ * never read (libmicrohttpd then closes the connection); without one they wait for the
+ * last call, which keeps the connection alive. */
+static enum MHD_Result conn_early_error(fd_conn *conn, int status, const char *code,
+                                        const char *message) {
+    fd_response_error(&conn->resp, status, code, "%s", message);
+    conn->ready = 1;
+    return has_body(conn->mhd) ? conn_send(conn) : MHD_YES;
+}
+
+static enum MHD_Result conn_begin(fd_conn *conn) {
+    const fd_config *cfg = &conn->srv->app->cfg;
+    const char *length;
+    char msg[512];
+    int status = fd_router_match_app(conn->method, conn->path, &conn->match);
+    if (status == 404) {
+        snprintf(msg, sizeof msg, "no resource at %.300s", conn->path);
+        return conn_early_error(conn, 404, "not_found", msg);
+    }
+    if (status == 405) {
+        snprintf(msg, sizeof msg, "%s is not allowed on %.300s (allowed: %s)", conn->method,
+                 conn->path, conn->match.allow);
+        return conn_early_error(conn, 405, "method_not_allowed", msg);
+    }
+    if (status != 200) return conn_answer_error(conn, 500, "internal", "out of memory");
+    conn->limit = conn->match.route->flags & FD_ROUTE_SPOOL ? cfg->spool_limit : cfg->body_limit;
+    length = MHD_lookup_connection_value(conn->mhd, MHD_HEADER_KIND, "Content-Length");
+    if (length) {
+        char *end;
+        unsigned long long n;
+        errno = 0;
+        n = strtoull(length, &end, 10);
+        if (errno == 0 && *end == '\0' && n > conn->limit) {
+            snprintf(msg, sizeof msg, "request body of %llu bytes exceeds the limit of %zu bytes",
+                     n, conn->limit);
+            return conn_answer_error(conn, 413, "body_too_large", msg);
+        }
+    }
+    if ((conn->match.route->flags & FD_ROUTE_SPOOL) && open_spool(conn) != 0) {
+        snprintf(msg, sizeof msg, "cannot create a spool file for the body: %s",
+                 strerror(conn->spool_errno));
+        return conn_answer_error(conn, 500, "spool_failed", msg);
+    }
+    return MHD_YES;
+}
+
+static int write_all(int fd, const char *data, size_t len) {
+    while (len > 0) {
+        ssize_t n = write(fd, data, len);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return -1;
+        data += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+static enum MHD_Result conn_take_body(fd_conn *conn, const char *data, size_t len) {
+    conn->received += len;
+    if (conn->received > conn->limit) {
+        conn->too_large = 1;
+        return conn->received - conn->limit > DISCARD_SLACK ? MHD_NO : MHD_YES;
+    }
+    if (conn->spool_fd >= 0) {
+        if (!conn->spool_errno && write_all(conn->spool_fd, data, len) != 0)
+            conn->spool_errno = errno;
+        return MHD_YES;
+    }
+    if (conn->received + 1 > conn->body_cap) {
+        size_t cap = conn->body_cap ? conn->body_cap : 64 * 1024;
+        char *grown;
+        while (cap < conn->received + 1) cap *= 2;
+        if (cap > conn->limit + 1) cap = conn->limit + 1;
+        grown = realloc(conn->body, cap);
+        if (!grown) return MHD_NO;
+        conn->body = grown;
+        conn->body_cap = cap;
+    }
+    memcpy(conn->body + conn->received - len, data, len);
+    conn->body[conn->received] = '\0';
+    return MHD_YES;
+}
+
+typedef struct kv_collect {
+    fd_kv *kv;
+    size_t n, cap;
+    int lower, failed;
+} kv_collect;
+
+static enum MHD_Result collect_kv(void *cls, enum MHD_ValueKind kind, const char *key,
+                                  const char *value) {
+    kv_collect *c = cls;
+    (void)kind;
+    if (c->n == c->cap) return MHD_NO;
+    c->kv[c->n].key = strdup(key);
+    c->kv[c->n].value = strdup(value ? value : "");
+    if (!c->kv[c->n].key || !c->kv[c->n].value) {
+        free(c->kv[c->n].key);
+        free(c->kv[c->n].value);
+        c->failed = 1;
+        return MHD_NO;
+    }
+    if (c->lower)
+        for (char *p = c->kv[c->n].key; *p; p++)
+            if (*p >= 'A' && *p <= 'Z') *p = (char)(*p - 'A' + 'a');
+    c->n++;
+    return MHD_YES;
+}
+
+static int copy_values(struct MHD_Connection *mhd, enum MHD_ValueKind kind, int lower,
+                       fd_kv **out, size_t *n_out) {
+    int count = MHD_get_connection_values(mhd, kind, NULL, NULL);
+    kv_collect c = {NULL, 0, count > 0 ? (size_t)count : 0, lower, 0};
+    *out = NULL;
+    *n_out = 0;
+    if (c.cap == 0) return 0;
+    c.kv = calloc(c.cap, sizeof *c.kv);
+    if (!c.kv) return -1;
+    MHD_get_connection_values(mhd, kind, collect_kv, &c);
+    *out = c.kv;
+    *n_out = c.n;
+    return c.failed ? -1 : 0;
+}
+
+static int build_request(fd_conn *conn) {
+    fd_request *req = &conn->req;
+    req->method = conn->method;
+    req->path = conn->path;
+    for (int i = 0; i < conn->match.n_params; i++) req->params[i] = conn->match.params[i];
+    req->n_params = conn->match.n_params;
+    conn->match.n_params = 0; /* moved into req */
+    req->app = conn->srv->app;
+    req->deadline = fd_now() + conn->timeout;
+    if (conn->spool_fd >= 0) {
+        req->body_path = conn->spool_path;
+        req->body_len = conn->received;
+    } else if (conn->received > 0) {
+        req->body = conn->body;
+        req->body_len = conn->received;
+        conn->body = NULL;
+    }
+    if (copy_values(conn->mhd, MHD_GET_ARGUMENT_KIND, 0, &req->query, &req->n_query) != 0)
+        return -1;
+    return copy_values(conn->mhd, MHD_HEADER_KIND, 1, &req->headers, &req->n_headers);
+}
+
+static void conn_resume(fd_conn *conn) {
+    conn->ready = 1;
+    conn->suspended = 0;
+    MHD_resume_connection(conn->mhd);
+    fd_server_kick(conn->srv);
+}
+
+static void on_deadline(uv_timer_t *timer) {
+    fd_conn *conn = timer->data;
+    if (!conn->suspended) return;
+    fd_stats_timeout();
+    fd_response_error(&conn->resp, 503, "timeout",
+                      "the request did not finish within its deadline of %g s", conn->timeout);
+    conn_resume(conn);
+}
+
+static void work_run(uv_work_t *work) {
+    fd_conn *conn = work->data;
+    conn->match.route->fn(&conn->req, &conn->work_resp);
+}
+
+static void work_done(uv_work_t *work, int status) {
+    fd_conn *conn = work->data;
+    (void)status;
+    conn->work_pending = 0;
+    spool_remove(conn);
+    if (conn->mhd_done) {
+        conn_free(conn);
+        return;
+    }
+    if (conn->ready) { /* the deadline answered already: drop the late result */
+        fd_response_release(&conn->work_resp);
+        return;
+    }
+    uv_timer_stop(&conn->deadline);
+    conn->resp = conn->work_resp;
+    memset(&conn->work_resp, 0, sizeof conn->work_resp);
+    if (conn->resp.status == 0)
+        fd_response_error(&conn->resp, 500, "internal", "the handler produced no response");
+    conn_resume(conn);
+}
+
+static enum MHD_Result conn_dispatch(fd_conn *conn) {
+    char msg[256];
+    if (conn->too_large) {
+        snprintf(msg, sizeof msg, "request body exceeds the limit of %zu bytes", conn->limit);
+        return conn_answer_error(conn, 413, "body_too_large", msg);
+    }
+    if (conn->spool_errno) {
+        snprintf(msg, sizeof msg, "cannot spool the body: %s", strerror(conn->spool_errno));
+        return conn_answer_error(conn, 500, "spool_failed", msg);
+    }
+    conn->timeout = conn->srv->app->cfg.request_timeout;
+    if (build_request(conn) != 0)
+        return conn_answer_error(conn, 500, "internal", "out of memory copying the request");
+    if (conn->match.route->flags & FD_ROUTE_INLINE) {
+        conn->match.route->fn(&conn->req, &conn->resp);
+        spool_remove(conn);
+        if (conn->resp.status == 0)
+            fd_response_error(&conn->resp, 500, "internal", "the handler produced no response");
+        return conn_send(conn);
+    }
+    conn->work.data = conn;
+    if (uv_queue_work(&conn->srv->loop, &conn->work, work_run, work_done) != 0)
+        return conn_answer_error(conn, 503, "unavailable", "cannot queue the request");
+    conn->work_pending = 1;
+    uv_timer_init(&conn->srv->loop, &conn->deadline);
+    conn->timer_init = 1;
+    conn->deadline.data = conn;
+    uv_timer_start(&conn->deadline, on_deadline, (uint64_t)(conn->timeout * 1000.0 + 0.5), 0);
+    MHD_suspend_connection(conn->mhd);
+    conn->suspended = 1;
+    return MHD_YES;
+}
+
+static fd_conn *conn_new(fd_server *srv, struct MHD_Connection *mhd, const char *url,
+                         const char *method) {
+    fd_conn *conn = calloc(1, sizeof *conn);
+    if (!conn) return NULL;
+    conn->path = strdup(url);
+    if (!conn->path) {
+        free(conn);
+        return NULL;
+    }
+    conn->srv = srv;
+    conn->mhd = mhd;
+    conn->spool_fd = -1;
+    conn->started = fd_now();
+    snprintf(conn->method, sizeof conn->method, "%s", method);
+    assign_request_id(conn);
+    conn->next = srv->conns;
+    if (srv->conns) srv->conns->prev = conn;
+    srv->conns = conn;
+    fd_stats_request_begin();
+    return conn;
+}
+
+enum MHD_Result fd_conn_access(void *cls, struct MHD_Connection *connection, const char *url,
+                               const char *method, const char *version,
+                               const char *upload_data, size_t *upload_data_size,
+                               void **con_cls) {
+    fd_conn *conn = *con_cls;
+    (void)version;
+    if (!conn) {
+        conn = conn_new(cls, connection, url, method);
+        if (!conn) return MHD_NO;
+        *con_cls = conn;
+        return conn_begin(conn);
+    }
+    if (*upload_data_size) {
+        size_t len = *upload_data_size;
+        *upload_data_size = 0;
+        return conn->status || conn->ready ? MHD_YES : conn_take_body(conn, upload_data, len);
+    }
+    if (conn->status) return MHD_YES;
+    if (conn->ready) return conn_send(conn);
+    return conn_dispatch(conn);
+}
+
+/* Log-safe copy of a path: control characters could forge log lines. */
+static void printable(const char *s, char *out, size_t cap) {
+    size_t n = 0;
+    for (; *s && n + 1 < cap; s++) out[n++] = (*s >= 0x20 && *s != 0x7f) ? *s : '?';
+    out[n] = '\0';
+}
+
+void fd_conn_completed(void *cls, struct MHD_Connection *connection, void **con_cls,
+                       enum MHD_RequestTerminationCode toe) {
+    fd_conn *conn = *con_cls;
+    char path[256];
+    (void)cls;
+    (void)connection;
+    if (!conn) return;
+    *con_cls = NULL;
+    printable(conn->path, path, sizeof path);
+    if (conn->status && toe == MHD_REQUEST_TERMINATED_COMPLETED_OK)
+        fd_info("%s %s %d %.1fms id=%s", conn->method, path, conn->status,
+                (fd_now() - conn->started) * 1e3, conn->request_id);
+    else
+        fd_info("%s %s %d %.1fms id=%s (connection closed before the response was sent)",
+                conn->method, path, conn->status, (fd_now() - conn->started) * 1e3,
+                conn->request_id);
+    fd_stats_request_end();
+    conn->mhd_done = 1;
+    if (!conn->work_pending) conn_free(conn);
+}
+
+void fd_conn_abort_suspended(fd_server *srv) {
+    for (fd_conn *conn = srv->conns; conn; conn = conn->next) {
+        if (!conn->suspended) continue;
+        fd_response_error(&conn->resp, 503, "shutting_down",
+                          "the server stopped before the request finished");
+        conn->ready = 1;
+        conn->suspended = 0;
+        MHD_resume_connection(conn->mhd);
+    }
+    fd_server_kick(srv);
+}

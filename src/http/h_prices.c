@@ -1,0 +1,128 @@
+/* Daily bars and the panels built from them:
+ *   PUT  /v1/prices                  CSV ticker,date,open,high,low,close,volume (streamed to
+ *                                    a spool file), upserted in one transaction;
+ *   GET  /v1/prices                  what is stored (rows, first and last date);
+ *   POST /v1/panels/build?from=YYYY-MM&to=YYYY-MM[&max_abs_ret=x]
+ *                                    monthly panels from the stored bars (docs/characteristics.md).
+ * Bad input is a 4xx naming the line or parameter and stores nothing. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "factord/app.h"
+#include "factord/http.h"
+#include "factord/numparse.h"
+#include "factord/store_prices.h"
+
+static int csv_content_type(const fd_request *req) {
+    char type[64];
+    fd_request_content_type(req, type, sizeof type);
+    return type[0] == '\0' || strcmp(type, "text/csv") == 0 ||
+           strcmp(type, "application/csv") == 0 || strcmp(type, "text/plain") == 0;
+}
+
+static json_t *extent_json(const fd_prices_extent *ext) {
+    return json_pack("{s:I,s:s?,s:s?}", "rows", (json_int_t)ext->rows, "first_date",
+                     ext->first_date[0] ? ext->first_date : NULL, "last_date",
+                     ext->last_date[0] ? ext->last_date : NULL);
+}
+
+static void prices_put(fd_request *req, fd_response *resp) {
+    fd_error err;
+    fd_bars *bars;
+    fd_db *db;
+    int rc;
+    if (!csv_content_type(req)) {
+        fd_response_error(resp, 415, "unsupported_media_type",
+                          "PUT /v1/prices takes text/csv (ticker,date,open,high,low,close,"
+                          "volume)");
+        return;
+    }
+    if (req->body_len == 0) {
+        fd_response_error(resp, 400, "empty_body",
+                          "empty body: expected CSV ticker,date,open,high,low,close,volume");
+        return;
+    }
+    if (!(bars = fd_bars_new())) {
+        fd_response_error(resp, 500, "out_of_memory", "out of memory");
+        return;
+    }
+    if (req->body_path) rc = fd_bars_read_file(bars, req->body_path, &err);
+    else rc = fd_bars_read_buffer(bars, req->body, req->body_len, &err);
+    if (rc == 0 && !(db = fd_app_db_acquire(req->app, &err))) rc = -1;
+    if (rc == 0) {
+        fd_prices_extent ext;
+        rc = fd_store_prices_put(db, bars, &err);
+        if (rc == 0) rc = fd_store_prices_extent(db, &ext, &err);
+        fd_app_db_release(req->app, db);
+        if (rc == 0) {
+            fd_bars_summary sum;
+            fd_bars_summarize(bars, &sum);
+            json_t *doc = fd_bars_summary_json(&sum);
+            if (doc) json_object_set_new(doc, "stored", extent_json(&ext));
+            fd_response_json(resp, 200, doc);
+        }
+    }
+    if (rc != 0) fd_response_from_error(resp, &err);
+    fd_bars_free(bars);
+}
+
+static void prices_get(fd_request *req, fd_response *resp) {
+    fd_error err;
+    fd_prices_extent ext;
+    fd_db *db = fd_app_db_acquire(req->app, &err);
+    if (!db) {
+        fd_response_from_error(resp, &err);
+        return;
+    }
+    if (fd_store_prices_extent(db, &ext, &err) != 0) fd_response_from_error(resp, &err);
+    else fd_response_json(resp, 200, extent_json(&ext));
+    fd_app_db_release(req->app, db);
+}
+
+/* Copies month query parameter `name` into out ("" when absent); 400 when malformed. */
+static int month_param(const fd_request *req, const char *name, char out[FD_MONTH_LEN],
+                       fd_error *err) {
+    const char *v = fd_request_query(req, name);
+    out[0] = '\0';
+    if (!v) return 0;
+    if (fd_month_parse(v, NULL, NULL, err) != 0) return fd_error_prefix(err, "%s", name);
+    memcpy(out, v, FD_MONTH_LEN);
+    return 0;
+}
+
+static void panels_build(fd_request *req, fd_response *resp) {
+    fd_daily_opts opts = {{0}, {0}, 0};
+    fd_daily_stats st;
+    fd_error err;
+    fd_db *db;
+    const char *clip = fd_request_query(req, "max_abs_ret");
+    if (month_param(req, "from", opts.from, &err) || month_param(req, "to", opts.to, &err)) {
+        fd_response_from_error(resp, &err);
+        return;
+    }
+    if (opts.from[0] && opts.to[0] && strcmp(opts.from, opts.to) > 0) {
+        fd_response_error(resp, 400, "bad_range", "from %s is after to %s", opts.from, opts.to);
+        return;
+    }
+    if (clip && (fd_num_parse(clip, strlen(clip), &opts.max_abs_ret) != FD_NUM_OK ||
+                 !(opts.max_abs_ret > 0))) {
+        fd_response_error(resp, 400, "bad_parameter",
+                          "max_abs_ret \"%.40s\": expected a positive number", clip);
+        return;
+    }
+    if (!(db = fd_app_db_acquire(req->app, &err))) {
+        fd_response_from_error(resp, &err);
+        return;
+    }
+    if (fd_store_panels_from_prices(db, &opts, &st, &err) != 0) fd_response_from_error(resp, &err);
+    else fd_response_json(resp, 200, fd_daily_stats_json(&st));
+    fd_app_db_release(req->app, db);
+}
+
+const fd_route fd_routes_prices[] = {
+    {"PUT", "/v1/prices", prices_put, FD_ROUTE_SPOOL},
+    {"GET", "/v1/prices", prices_get, FD_ROUTE_WORKER},
+    {"POST", "/v1/panels/build", panels_build, FD_ROUTE_WORKER},
+    {NULL, NULL, NULL, 0},
+};

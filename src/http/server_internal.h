@@ -1,0 +1,63 @@
+/* Internals shared by the server's files (server.c: loop, signals, drain, reload; conn.c:
+ * one request's life; send.c: turning an fd_response into a libmicrohttpd response;
+ * stats.c: counters). Everything here runs on the loop thread unless it says otherwise. */
+#ifndef FACTORD_SERVER_INTERNAL_H
+#define FACTORD_SERVER_INTERNAL_H
+
+#include <microhttpd.h>
+#include <uv.h>
+
+#include "factord/app.h"
+#include "factord/http.h"
+#include "factord/server.h"
+
+typedef struct fd_conn fd_conn;
+
+typedef struct fd_server {
+    fd_app *app;
+    const fd_server_opts *opts;
+    uv_loop_t loop;
+    struct MHD_Daemon *mhd;     /* NULL once stopped */
+    uv_poll_t poll;             /* on libmicrohttpd's epoll fd */
+    uv_timer_t mhd_timer;       /* re-armed from MHD_get_timeout() after every MHD_run() */
+    uv_signal_t sig_term, sig_int, sig_hup;
+    uv_timer_t drain_timer;     /* polls for the end of the drain */
+    double drain_deadline;      /* fd_now() after which the drain stops waiting */
+    fd_conn *conns;             /* every live request, for shutdown */
+    unsigned request_prefix;    /* random, so request ids differ across restarts */
+    unsigned long long next_request;
+} fd_server;
+
+/* server.c: runs libmicrohttpd and re-arms its timer; a no-op once the daemon is stopped. */
+void fd_server_kick(fd_server *srv);
+
+/* conn.c: the libmicrohttpd callbacks (cls is the fd_server). */
+enum MHD_Result fd_conn_access(void *cls, struct MHD_Connection *connection, const char *url,
+                               const char *method, const char *version,
+                               const char *upload_data, size_t *upload_data_size,
+                               void **con_cls);
+void fd_conn_completed(void *cls, struct MHD_Connection *connection, void **con_cls,
+                       enum MHD_RequestTerminationCode toe);
+/* Answers 503 to every request still waiting on a worker and resumes it (shutdown). */
+void fd_conn_abort_suspended(fd_server *srv);
+
+/* send.c: queues resp on the connection, adding the generic headers (X-Request-Id,
+ * Content-Type, ETag, Location, Cache-Control, Allow when `allow` is not empty, and
+ * Connection: close while draining) and answering 304 when If-None-Match matches the
+ * ETag. Takes the body from resp. Returns the status sent, or 0 if libmicrohttpd refused. */
+int fd_send_response(fd_server *srv, struct MHD_Connection *connection, fd_response *resp,
+                     const char *request_id, const char *allow);
+
+/* request.c: frees what an fd_request owns (params, query, headers, body). */
+void fd_request_release(fd_request *req);
+void fd_response_release(fd_response *resp);
+
+/* stats.c (atomics; any thread). */
+void fd_stats_start(void);
+void fd_stats_request_begin(void);
+void fd_stats_request_end(void);
+long fd_stats_in_flight(void);
+void fd_stats_status(int status);
+void fd_stats_timeout(void);
+
+#endif

@@ -1,0 +1,30 @@
+/* Shared between the IPCA model (ipca.c) and its alternating-least-squares fit (ipca_als.c).
+ * Not a public header. */
+#ifndef FACTORD_IPCA_INTERNAL_H
+#define FACTORD_IPCA_INTERNAL_H
+
+#include "factord/model.h"
+
+typedef struct ipca_model {
+    fd_model base;       /* base.P = L characteristics, base.K latent factors */
+    int intercept;       /* estimate Gamma_alpha (else it stays 0) */
+    int max_iter;
+    double tol;
+    int fitted;
+    double *gamma_beta;  /* (L, K) row-major, points into params */
+    double *gamma_alpha; /* (L), points into params; zeros when restricted */
+    double params[];     /* the one parameter block: gamma_beta then gamma_alpha */
+} ipca_model;
+
+/* How the last fit ended, for logs. */
+typedef struct ipca_als_info {
+    int iterations;
+    double change; /* the last iteration's max absolute update */
+    int converged;
+} ipca_als_info;
+
+/* Fits m's Gamma on ds by ALS; writes m->gamma_beta / m->gamma_alpha only on success. */
+int fd_ipca_als_fit(ipca_model *m, const fd_dataset *ds, const fd_fit_opts *opts,
+                    ipca_als_info *info, fd_error *err);
+
+#endif

@@ -1,0 +1,421 @@
+/* Gradient checks for every layer, loss and penalty in src/nn, and for a whole CA network
+ * (beta network + factor network + loss + penalties), against central finite differences.
+ *
+ * Method: each check reduces the layer's output y to a scalar L = sum(y * G) with a fixed
+ * random G (so dL/dy = G), then compares the analytic gradient of every input and
+ * parameter with (L(t + EPS) - L(t - EPS)) / (2 EPS), EPS = 1e-6, all in double. Tolerance:
+ * |analytic - numeric| <= 1e-6 max(|analytic|, |numeric|) + 1e-8; the absolute floor covers
+ * the rounding error of the difference quotient, about ulp(L) / EPS, times the many terms
+ * summed in the whole-network loss (gradients that are exactly 0, like the bias in front of
+ * a batch norm, come out of the quotient as ~1e-9). ReLU is not
+ * differentiable at 0 and L1 not at w = 0: inputs are drawn away from those kinks (by far
+ * more than EPS), so the checks never straddle one. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "factord/ca_net.h"
+#include "factord/nn.h"
+#include "testlib.h"
+
+#define EPS 1e-6
+#define REL_TOL 1e-6
+#define ABS_TOL 1e-8
+
+typedef double (*scalar_fn)(void *ctx);
+
+/* Compares analytic (count) with finite differences of fn over theta (count); fails the
+ * current test naming the worst coordinate. */
+static int grad_ok(const char *what, double *theta, size_t count, const double *analytic,
+                   scalar_fn fn, void *ctx) {
+    for (size_t i = 0; i < count; i++) {
+        double keep = theta[i];
+        theta[i] = keep + EPS;
+        double up = fn(ctx);
+        theta[i] = keep - EPS;
+        double down = fn(ctx);
+        theta[i] = keep;
+        double num = (up - down) / (2.0 * EPS), a = analytic[i];
+        double tol = REL_TOL * fmax(fabs(a), fabs(num)) + ABS_TOL;
+        if (!(fabs(a - num) <= tol)) {
+            tl_fail(__FILE__, __LINE__, "%s[%zu]: analytic %.12g vs numeric %.12g", what, i, a,
+                    num);
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static void fill_uniform(double *v, size_t n, double lo, double hi, fd_rng *rng) {
+    for (size_t i = 0; i < n; i++) v[i] = lo + (hi - lo) * fd_rng_uniform(rng);
+}
+
+/* Values at least 0.05 away from zero, either sign: safe for the ReLU and L1 kinks. */
+static void fill_away_from_zero(double *v, size_t n, fd_rng *rng) {
+    for (size_t i = 0; i < n; i++) {
+        double a = 0.05 + fd_rng_uniform(rng);
+        v[i] = fd_rng_uniform(rng) < 0.5 ? -a : a;
+    }
+}
+
+static double project(const double *y, const double *G, size_t n) {
+    double s = 0.0;
+    for (size_t i = 0; i < n; i++) s += y[i] * G[i];
+    return s;
+}
+
+/* ---- linear ---- */
+enum { LN = 7, LIN = 5, LOUT = 4 };
+typedef struct { double x[LN * LIN], W[LOUT * LIN], b[LOUT], G[LN * LOUT], y[LN * LOUT]; } lin_ctx;
+
+static double lin_loss(void *p) {
+    lin_ctx *c = p;
+    fd_linear_forward(c->y, c->x, c->W, c->b, LN, LIN, LOUT);
+    return project(c->y, c->G, LN * LOUT);
+}
+
+TEST(linear_gradients_match_finite_differences) {
+    lin_ctx c;
+    fd_rng rng;
+    double dx[LN * LIN], dW[LOUT * LIN] = {0}, db[LOUT] = {0};
+    fd_rng_seed(&rng, 1);
+    fill_uniform(c.x, LN * LIN, -1, 1, &rng);
+    fill_uniform(c.W, LOUT * LIN, -1, 1, &rng);
+    fill_uniform(c.b, LOUT, -1, 1, &rng);
+    fill_uniform(c.G, LN * LOUT, -1, 1, &rng);
+    fd_linear_backward(dx, dW, db, c.G, c.x, c.W, LN, LIN, LOUT);
+    ASSERT(grad_ok("dx", c.x, LN * LIN, dx, lin_loss, &c));
+    ASSERT(grad_ok("dW", c.W, LOUT * LIN, dW, lin_loss, &c));
+    ASSERT(grad_ok("db", c.b, LOUT, db, lin_loss, &c));
+}
+
+TEST(linear_backward_accumulates_parameter_gradients) {
+    lin_ctx c;
+    fd_rng rng;
+    double dW[LOUT * LIN] = {0}, db[LOUT] = {0}, dW2[LOUT * LIN] = {0}, db2[LOUT] = {0};
+    fd_rng_seed(&rng, 2);
+    fill_uniform(c.x, LN * LIN, -1, 1, &rng);
+    fill_uniform(c.W, LOUT * LIN, -1, 1, &rng);
+    fill_uniform(c.G, LN * LOUT, -1, 1, &rng);
+    fd_linear_backward(NULL, dW, db, c.G, c.x, c.W, LN, LIN, LOUT);
+    fd_linear_backward(NULL, dW2, db2, c.G, c.x, c.W, LN, LIN, LOUT);
+    fd_linear_backward(NULL, dW2, db2, c.G, c.x, c.W, LN, LIN, LOUT);
+    for (int i = 0; i < LOUT * LIN; i++) ASSERT_NEAR(dW2[i], 2.0 * dW[i], 1e-12);
+    for (int i = 0; i < LOUT; i++) ASSERT_NEAR(db2[i], 2.0 * db[i], 1e-12);
+}
+
+/* ---- elementwise activations ---- */
+enum { AN = 40 };
+typedef struct { double x[AN], G[AN], y[AN]; int tanh; } act_ctx;
+
+static double act_loss(void *p) {
+    act_ctx *c = p;
+    if (c->tanh) fd_tanh_forward(c->y, c->x, AN);
+    else fd_relu_forward(c->y, c->x, AN);
+    return project(c->y, c->G, AN);
+}
+
+static void check_activation(int use_tanh) {
+    act_ctx c = {.tanh = use_tanh};
+    fd_rng rng;
+    double dx[AN];
+    fd_rng_seed(&rng, 3);
+    fill_away_from_zero(c.x, AN, &rng);
+    fill_uniform(c.G, AN, -1, 1, &rng);
+    act_loss(&c);
+    if (use_tanh) fd_tanh_backward(dx, c.G, c.y, AN);
+    else fd_relu_backward(dx, c.G, c.y, AN);
+    ASSERT(grad_ok(use_tanh ? "tanh dx" : "relu dx", c.x, AN, dx, act_loss, &c));
+}
+
+TEST(relu_gradient_matches_finite_differences) {
+    check_activation(0);
+}
+
+TEST(tanh_gradient_matches_finite_differences) {
+    check_activation(1);
+}
+
+TEST(relu_and_tanh_in_place_give_the_same_values) {
+    double x[4] = {-1.5, -0.0, 0.25, 3.0}, y[4];
+    fd_relu_forward(y, x, 4);
+    fd_relu_forward(x, x, 4);
+    for (int i = 0; i < 4; i++) ASSERT_NEAR(x[i], y[i], 0);
+    ASSERT_NEAR(y[0], 0.0, 0);
+    ASSERT_NEAR(y[3], 3.0, 0);
+    double t[2] = {0.5, -2.0};
+    fd_tanh_forward(t, t, 2);
+    ASSERT_NEAR(t[0], tanh(0.5), 1e-15);
+    ASSERT_NEAR(t[1], tanh(-2.0), 1e-15);
+}
+
+/* ---- batch normalisation (training mode) ---- */
+enum { BN_N = 9, BN_C = 4 };
+typedef struct {
+    double x[BN_N * BN_C], gamma[BN_C], beta[BN_C], G[BN_N * BN_C];
+    double y[BN_N * BN_C], xhat[BN_N * BN_C], rstd[BN_C];
+} bn_ctx;
+
+static double bn_loss(void *p) {
+    bn_ctx *c = p;
+    fd_batchnorm_forward_train(c->y, c->xhat, c->rstd, NULL, NULL, c->x, c->gamma, c->beta,
+                               BN_N, BN_C, 0);
+    return project(c->y, c->G, BN_N * BN_C);
+}
+
+TEST(batchnorm_gradients_match_finite_differences) {
+    bn_ctx c;
+    fd_rng rng;
+    double dx[BN_N * BN_C], dgamma[BN_C] = {0}, dbeta[BN_C] = {0};
+    fd_rng_seed(&rng, 4);
+    fill_uniform(c.x, BN_N * BN_C, -2, 3, &rng);
+    fill_uniform(c.gamma, BN_C, 0.5, 1.5, &rng);
+    fill_uniform(c.beta, BN_C, -1, 1, &rng);
+    fill_uniform(c.G, BN_N * BN_C, -1, 1, &rng);
+    bn_loss(&c);
+    fd_batchnorm_backward(dx, dgamma, dbeta, c.G, c.xhat, c.rstd, c.gamma, NULL, BN_N, BN_C);
+    ASSERT(grad_ok("dx", c.x, BN_N * BN_C, dx, bn_loss, &c));
+    ASSERT(grad_ok("dgamma", c.gamma, BN_C, dgamma, bn_loss, &c));
+    ASSERT(grad_ok("dbeta", c.beta, BN_C, dbeta, bn_loss, &c));
+}
+
+TEST(batchnorm_running_averages_follow_pytorch) {
+    /* One feature, x = 1, 2, 3, 6: mean 3, biased variance 3.5, unbiased 14/3. */
+    double x[4] = {1, 2, 3, 6}, y[4], xhat[4], rstd[1], g[1] = {2}, b[1] = {0.5};
+    double rm[1] = {1.0}, rv[1] = {2.0};
+    fd_batchnorm_forward_train(y, xhat, rstd, rm, rv, x, g, b, 4, 1, 0);
+    ASSERT_NEAR(rm[0], 0.9 * 1.0 + 0.1 * 3.0, 1e-15);
+    ASSERT_NEAR(rv[0], 0.9 * 2.0 + 0.1 * 14.0 / 3.0, 1e-15);
+    ASSERT_NEAR(rstd[0], 1.0 / sqrt(3.5 + 1e-5), 1e-15);
+    ASSERT_NEAR(y[3], 2.0 * (6.0 - 3.0) / sqrt(3.5 + 1e-5) + 0.5, 1e-14);
+}
+
+TEST(batchnorm_inference_with_batch_statistics_equals_training_output) {
+    double x[BN_N * BN_C], y[BN_N * BN_C], xhat[BN_N * BN_C], rstd[BN_C], yi[BN_N * BN_C];
+    double gamma[BN_C], beta[BN_C], mean[BN_C] = {0}, var[BN_C] = {0};
+    fd_rng rng;
+    fd_rng_seed(&rng, 5);
+    fill_uniform(x, BN_N * BN_C, -2, 3, &rng);
+    fill_uniform(gamma, BN_C, 0.5, 1.5, &rng);
+    fill_uniform(beta, BN_C, -1, 1, &rng);
+    fd_batchnorm_forward_train(y, xhat, rstd, NULL, NULL, x, gamma, beta, BN_N, BN_C, 0);
+    for (int i = 0; i < BN_N; i++)
+        for (int c = 0; c < BN_C; c++) mean[c] += x[i * BN_C + c] / BN_N;
+    for (int i = 0; i < BN_N; i++)
+        for (int c = 0; c < BN_C; c++) {
+            double d = x[i * BN_C + c] - mean[c];
+            var[c] += d * d / BN_N;
+        }
+    fd_batchnorm_forward_infer(yi, x, gamma, beta, mean, var, BN_N, BN_C);
+    for (int i = 0; i < BN_N * BN_C; i++) ASSERT_NEAR(yi[i], y[i], 1e-12);
+}
+
+/* ---- dropout with a fixed mask ---- */
+typedef struct { double x[AN], mask[AN], G[AN], y[AN]; } drop_ctx;
+
+static double drop_loss(void *p) {
+    drop_ctx *c = p;
+    fd_dropout_forward(c->y, c->x, c->mask, AN);
+    return project(c->y, c->G, AN);
+}
+
+TEST(dropout_gradient_with_fixed_mask_matches_finite_differences) {
+    drop_ctx c;
+    fd_rng rng;
+    double dx[AN];
+    fd_rng_seed(&rng, 6);
+    fill_uniform(c.x, AN, -1, 1, &rng);
+    fill_uniform(c.G, AN, -1, 1, &rng);
+    fd_dropout_mask(c.mask, AN, 0.3, &rng);
+    fd_dropout_backward(dx, c.G, c.mask, AN);
+    ASSERT(grad_ok("dropout dx", c.x, AN, dx, drop_loss, &c));
+}
+
+TEST(dropout_mask_drops_at_the_rate_and_rescales_the_rest) {
+    enum { M = 20000 };
+    static double mask[M];
+    fd_rng rng;
+    size_t dropped = 0;
+    fd_rng_seed(&rng, 7);
+    fd_dropout_mask(mask, M, 0.25, &rng);
+    for (size_t i = 0; i < M; i++) {
+        if (mask[i] == 0.0) dropped++;
+        else ASSERT_NEAR(mask[i], 1.0 / 0.75, 1e-15);
+    }
+    /* Binomial(20000, 0.25): sd ~ 61, so +-400 is a > 6 sd band. */
+    ASSERT(dropped > 4600 && dropped < 5400);
+}
+
+/* ---- losses and penalties ---- */
+typedef struct { double pred[AN], target[AN], w[AN]; int which; double delta, lambda; } loss_ctx;
+
+static double loss_value(void *p) {
+    loss_ctx *c = p;
+    switch (c->which) {
+    case 0: return fd_loss_mse(NULL, c->pred, c->target, AN);
+    case 1: return fd_loss_huber(NULL, c->pred, c->target, AN, c->delta);
+    case 2: return fd_penalty_l1(NULL, c->w, AN, c->lambda);
+    default: return fd_penalty_l2(NULL, c->w, AN, c->lambda);
+    }
+}
+
+TEST(mse_gradient_matches_finite_differences) {
+    loss_ctx c = {.which = 0};
+    fd_rng rng;
+    double d[AN];
+    fd_rng_seed(&rng, 8);
+    fill_uniform(c.pred, AN, -1, 1, &rng);
+    fill_uniform(c.target, AN, -1, 1, &rng);
+    double l = fd_loss_mse(d, c.pred, c.target, AN);
+    ASSERT_NEAR(l, loss_value(&c), 0);
+    ASSERT(grad_ok("mse", c.pred, AN, d, loss_value, &c));
+}
+
+TEST(huber_gradient_matches_finite_differences_on_both_branches) {
+    loss_ctx c = {.which = 1, .delta = 0.5};
+    fd_rng rng;
+    double d[AN];
+    size_t inside = 0;
+    fd_rng_seed(&rng, 9);
+    fill_uniform(c.pred, AN, -1, 1, &rng);
+    fill_uniform(c.target, AN, -1, 1, &rng);
+    /* Keep every error clear of the branch point |e| = delta. */
+    for (size_t i = 0; i < AN; i++) {
+        double e = c.pred[i] - c.target[i];
+        if (fabs(fabs(e) - c.delta) < 0.01) c.pred[i] += 0.05;
+        if (fabs(c.pred[i] - c.target[i]) <= c.delta) inside++;
+    }
+    ASSERT(inside > 0 && inside < AN);
+    fd_loss_huber(d, c.pred, c.target, AN, c.delta);
+    ASSERT(grad_ok("huber", c.pred, AN, d, loss_value, &c));
+}
+
+TEST(huber_values_match_the_definition) {
+    double pred[2] = {0.3, 2.0}, target[2] = {0.0, 0.0};
+    /* 0.5 * 0.09 inside, 1 * (2 - 0.5) outside, averaged. */
+    ASSERT_NEAR(fd_loss_huber(NULL, pred, target, 2, 1.0), (0.045 + 1.5) / 2.0, 1e-15);
+}
+
+TEST(l1_and_l2_penalty_gradients_match_finite_differences) {
+    loss_ctx c = {.lambda = 0.3};
+    fd_rng rng;
+    double d[AN];
+    fd_rng_seed(&rng, 10);
+    fill_away_from_zero(c.w, AN, &rng);
+    c.which = 2;
+    memset(d, 0, sizeof d);
+    fd_penalty_l1(d, c.w, AN, c.lambda);
+    ASSERT(grad_ok("l1", c.w, AN, d, loss_value, &c));
+    c.which = 3;
+    memset(d, 0, sizeof d);
+    fd_penalty_l2(d, c.w, AN, c.lambda);
+    ASSERT(grad_ok("l2", c.w, AN, d, loss_value, &c));
+    double w[3] = {-2, 0, 1}, g[3] = {0};
+    ASSERT_NEAR(fd_penalty_l1(g, w, 3, 0.5), 1.5, 1e-15);
+    ASSERT_NEAR(g[1], 0.0, 0); /* subgradient 0 at the kink */
+    ASSERT_NEAR(fd_penalty_l2(NULL, w, 3, 0.5), 2.5, 1e-15);
+}
+
+/* ---- Adam ---- */
+TEST(adam_two_steps_match_hand_computed_values) {
+    /* lr 0.1, betas 0.9/0.999, eps 1e-8, gradients 0.5 then -1 from p = 1:
+     * step 1: m = 0.05, v = 0.00025, mhat = 0.5, vhat = 0.25, p = 1 - 0.1 * 0.5 / (0.5 + 1e-8);
+     * step 2: m = -0.055, v = 0.00124975, mhat = -0.055/0.19, vhat = 0.00124975/0.001999. */
+    fd_adam opt = {.lr = 0.1, .beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8, .t = 0};
+    double p = 1.0, m = 0.0, v = 0.0, g = 0.5;
+    fd_adam_step(&opt, &p, &g, &m, &v, 1);
+    ASSERT_NEAR(p, 0.900000002, 1e-15);
+    ASSERT_NEAR(m, 0.05, 1e-15);
+    ASSERT_NEAR(v, 0.00025, 1e-18);
+    g = -1.0;
+    fd_adam_step(&opt, &p, &g, &m, &v, 1);
+    ASSERT_NEAR(m, -0.055, 1e-15);
+    ASSERT_NEAR(v, 0.00124975, 1e-17);
+    ASSERT_NEAR(p, 0.9366103542405654, 1e-13);
+    ASSERT_INT_EQ(opt.t, 2);
+}
+
+/* ---- the whole conditional autoencoder ---- */
+typedef struct {
+    fd_ca_net net;
+    fd_ca_work w;
+    double *params, l1, l2, dropout;
+} ca_ctx;
+
+/* MSE of the predictions plus the penalties on the weights, as training minimises. */
+static double ca_loss(void *p) {
+    ca_ctx *c = p;
+    fd_ca_net_forward_train(&c->net, c->params, &c->w, c->dropout, NULL);
+    return fd_loss_mse(NULL, c->w.pred, c->w.r, c->w.n_rows) +
+           fd_penalty_l1(NULL, c->params, c->net.n_weights, c->l1) +
+           fd_penalty_l2(NULL, c->params, c->net.n_weights, c->l2);
+}
+
+static void check_ca_network(size_t n_hidden, const size_t *hidden, double dropout) {
+    enum { P = 4, K = 3, B = 3 };
+    size_t rows[B] = {6, 5, 7}, total = 18;
+    double z[18 * P], r[18], x[B * P];
+    ca_ctx c = {.l1 = 1e-3, .l2 = 1e-3, .dropout = dropout};
+    fd_rng rng;
+    fd_rng_seed(&rng, 11);
+    fd_ca_net_layout(&c.net, P, K, n_hidden, hidden);
+    ASSERT_INT_EQ(fd_ca_work_alloc(&c.w, &c.net, total, B, dropout > 0), 0);
+    c.params = malloc(c.net.n_total * sizeof *c.params);
+    double *grads = calloc(c.net.n_train, sizeof *grads);
+    ASSERT(c.params && grads);
+    fd_ca_net_init(&c.net, c.params, &rng);
+    /* Perturb gamma/beta away from 1/0 so their gradients are exercised generically, and
+     * move every weight clear of the L1 kink. */
+    fill_away_from_zero(c.params, c.net.n_weights, &rng);
+    for (size_t i = c.net.n_weights; i < c.net.n_train; i++)
+        c.params[i] += 0.3 * (fd_rng_uniform(&rng) - 0.5);
+    fill_uniform(z, total * P, -1, 1, &rng);
+    fill_uniform(r, total, -0.5, 0.5, &rng);
+    fill_uniform(x, B * P, -1, 1, &rng);
+    fd_ca_work_clear(&c.w);
+    for (size_t p = 0, at = 0; p < B; at += rows[p], p++)
+        fd_ca_work_add_period(&c.w, &c.net, z + at * P, r + at, x + p * P, rows[p]);
+    fd_ca_net_forward_train(&c.net, c.params, &c.w, dropout, dropout > 0 ? &rng : NULL);
+    fd_loss_mse(c.w.dpred, c.w.pred, c.w.r, c.w.n_rows);
+    fd_ca_net_backward(&c.net, c.params, grads, &c.w, dropout);
+    fd_penalty_l1(grads, c.params, c.net.n_weights, c.l1);
+    fd_penalty_l2(grads, c.params, c.net.n_weights, c.l2);
+    int ok = grad_ok("params", c.params, c.net.n_train, grads, ca_loss, &c);
+    free(grads);
+    free(c.params);
+    fd_ca_work_free(&c.w);
+    ASSERT(ok);
+}
+
+TEST(ca0_network_gradients_match_finite_differences) {
+    check_ca_network(0, NULL, 0.0);
+}
+
+TEST(ca2_network_gradients_match_finite_differences) {
+    size_t hidden[2] = {32, 16};
+    check_ca_network(2, hidden, 0.0);
+}
+
+TEST(ca3_network_with_dropout_gradients_match_finite_differences) {
+    size_t hidden[3] = {32, 16, 8};
+    check_ca_network(3, hidden, 0.2);
+}
+
+TEST_MAIN(T(linear_gradients_match_finite_differences),
+          T(linear_backward_accumulates_parameter_gradients),
+          T(relu_gradient_matches_finite_differences),
+          T(tanh_gradient_matches_finite_differences),
+          T(relu_and_tanh_in_place_give_the_same_values),
+          T(batchnorm_gradients_match_finite_differences),
+          T(batchnorm_running_averages_follow_pytorch),
+          T(batchnorm_inference_with_batch_statistics_equals_training_output),
+          T(dropout_gradient_with_fixed_mask_matches_finite_differences),
+          T(dropout_mask_drops_at_the_rate_and_rescales_the_rest),
+          T(mse_gradient_matches_finite_differences),
+          T(huber_gradient_matches_finite_differences_on_both_branches),
+          T(huber_values_match_the_definition),
+          T(l1_and_l2_penalty_gradients_match_finite_differences),
+          T(adam_two_steps_match_hand_computed_values),
+          T(ca0_network_gradients_match_finite_differences),
+          T(ca2_network_gradients_match_finite_differences),
+          T(ca3_network_with_dropout_gradients_match_finite_differences))

@@ -6,6 +6,7 @@
 
 #include "factord/app.h"
 #include "factord/http.h"
+#include "factord/registry.h"
 #include "factord/server.h"
 #include "factord/store.h"
 
@@ -73,6 +74,19 @@ static void metrics(fd_request *req, fd_response *resp) {
             "# TYPE factord_draining gauge\n"
             "factord_draining %d\n",
             c.timeouts, c.in_flight, c.uptime, atomic_load(&req->app->draining) ? 1 : 0);
+    if (req->app->registry) {
+        size_t loaded, live;
+        fd_registry_counts(req->app->registry, &loaded, &live);
+        fprintf(out,
+                "# HELP factord_model_versions_loaded Model versions ready in memory.\n"
+                "# TYPE factord_model_versions_loaded gauge\n"
+                "factord_model_versions_loaded %zu\n"
+                "# HELP factord_model_versions_live Version objects alive, incl. retired ones "
+                "still held by requests.\n"
+                "# TYPE factord_model_versions_live gauge\n"
+                "factord_model_versions_live %zu\n",
+                loaded, live);
+    }
     if (fclose(out) != 0) {
         free(text);
         fd_response_error(resp, 500, "internal", "out of memory");

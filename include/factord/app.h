@@ -18,6 +18,7 @@ typedef struct fd_config {
     size_t body_limit;       /* bytes; larger bodies get 413 */
     size_t spool_limit;      /* bytes for streamed bulk imports */
     double request_timeout;  /* seconds before a suspended request answers 503 */
+    double import_timeout;   /* the same for streamed (spooled) bulk uploads */
     int blas_threads;        /* OpenBLAS threads */
     int training_threads;    /* concurrent training jobs */
 } fd_config;

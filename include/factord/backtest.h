@@ -30,6 +30,7 @@
 
 #include <jansson.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "factord/error.h"
 #include "factord/jobs.h"
@@ -84,6 +85,11 @@ int fd_backtest_plan(const fd_backtest_spec *s, fd_backtest_window **out, size_t
  * fd_store_backtest_get gives it. jobs may be NULL (no workers in this process). */
 int fd_backtest_submit(fd_jobs *jobs, fd_db *db, const json_t *body, json_t **out,
                        fd_error *err);
+
+/* The backtest as fd_store_backtest_get gives it, with "windows" listing every planned
+ * window: completed ones as stored ("status":"completed"), the others with their months and
+ * "status":"pending" (or "running" for the one a running job is fitting). 404 "no_backtest". */
+int fd_backtest_get(fd_db *db, int64_t id, json_t **out, fd_error *err);
 
 /* The "backtest" job kind: params are fd_backtest_spec_json of a resolved spec; the job's
  * id is the backtest's. */

@@ -22,7 +22,7 @@
  * norm, whose mean subtraction cancels any bias exactly. */
 void fd_linear_forward(double *y, const double *x, const double *W, const double *b, size_t n,
                        size_t in, size_t out);
-/* dx (n, in) = dy W; dW (out, in) += dy' x; db (out) += column sums of dy. */
+/* dx (n, in) = dy W; dW (out, in) += dy' x; db (out) += column sums of dy (db NULL: no bias). */
 void fd_linear_backward(double *dx, double *dW, double *db, const double *dy, const double *x,
                         const double *W, size_t n, size_t in, size_t out);
 /* PyTorch's default initialisation: W and b uniform on (-1/sqrt(in), 1/sqrt(in)). */

@@ -65,14 +65,13 @@ int fd_report_compare(const fd_report_entry *entries, size_t n, const fd_compare
 /* Markdown: a heading and one pipe table per comparison table (R^2 in percent, ratios to
  * two decimals), then the tests and the correlation matrix. */
 void fd_report_markdown(const json_t *cmp, fd_textbuf *b);
-/* Every cell of every table as "table,row,k,value" lines (with a header), then the tests
- * ("jk,<name>,<k>,<p>") are part of the jk_p table. */
+/* Every cell of every table (jk_p included) as one "table,<kind|name>,k,value" line, after
+ * that header. */
 void fd_report_csv_long(const json_t *cmp, fd_textbuf *b);
 /* One table, wide: "model,K=1,K=3,..." then one line per row. 404 "no_table" for a name
  * that is not a table; "jk" and "spearman" give the tests and the matrix. */
 int fd_report_csv_table(const json_t *cmp, const char *table, fd_textbuf *b, fd_error *err);
-/* Names of the tables fd_report_csv_table knows for this comparison (NULL-terminated,
- * static strings). */
+/* Names of the tables fd_report_csv_table knows (NULL-terminated, static strings). */
 const char *const *fd_report_table_names(void);
 
 /* A metrics document flattened to "metric,value" lines: nested keys joined with '.', null

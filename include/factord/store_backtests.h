@@ -62,4 +62,14 @@ int fd_store_backtest_finish_tx(fd_db *db, const fd_report_entry *e, fd_error *e
  * "no_backtest", 409 "backtest_not_finished" while it has no stitched result. */
 int fd_store_backtest_result(fd_db *db, int64_t id, fd_report_entry *out, fd_error *err);
 
+/* Resolves "12" (an id) or a backtest name to an id: 404 "no_backtest". */
+int fd_store_backtest_resolve(fd_db *db, const char *ref, int64_t *id, fd_error *err);
+/* Reads the finished backtests listed in `list` (comma-separated ids or names, at most
+ * FD_BACKTEST_MAX_COMPARE, no repeats) into *out, n entries in list order; free each with
+ * fd_report_entry_free and then the array. 400 "bad_parameter" naming the entry at fault;
+ * 404 and 409 as in fd_store_backtest_result. */
+#define FD_BACKTEST_MAX_COMPARE 64
+int fd_store_backtest_results(fd_db *db, const char *list, fd_report_entry **out, size_t *n,
+                              fd_error *err);
+
 #endif

@@ -38,6 +38,7 @@ static const config_key config_keys[] = {
     {"body_limit", KEY_SIZE, FIELD(body_limit), 1024, 16 * GiB, 1},
     {"spool_limit", KEY_SIZE, FIELD(spool_limit), 1024, 1024 * GiB, 1},
     {"request_timeout", KEY_SECONDS, FIELD(request_timeout), 0.001, 86400, 1},
+    {"import_timeout", KEY_SECONDS, FIELD(import_timeout), 0.001, 86400, 1},
     {"blas_threads", KEY_INT, FIELD(blas_threads), 1, 64, 1},
     {"training_threads", KEY_INT, FIELD(training_threads), 1, 64, 1},
 };
@@ -53,6 +54,8 @@ void fd_config_defaults(fd_config *cfg) {
     cfg->body_limit = (size_t)64 << 20;
     cfg->spool_limit = (size_t)4 << 30;
     cfg->request_timeout = 30.0;
+    /* A 200 MB bulk import takes tens of seconds; spooled uploads get their own deadline. */
+    cfg->import_timeout = 600.0;
     /* Requests already run concurrently on the worker pool; one BLAS thread each keeps
      * the 2 cores from being oversubscribed. Training raises it for its own calls. */
     cfg->blas_threads = 1;

@@ -14,36 +14,50 @@
 #define PIVOT_FLOOR 1e-12
 
 /* Order-preserving map of a double to an unsigned key: negative values flip all bits,
- * non-negative ones flip the sign bit, so unsigned order is numeric order. */
+ * non-negative ones flip the sign bit, so unsigned order is numeric order. -0.0 is mapped
+ * as +0.0 so that equal values always have equal keys. */
 static uint64_t order_key(double v) {
     uint64_t b;
+    if (v == 0) v = 0.0;
     memcpy(&b, &v, sizeof b);
     return (b >> 63) ? ~b : b | (1ull << 63);
 }
 
+/* The per-month ranking runs over every column of every month (200 million cells for a
+ * 6,000 x 94 x 360 sample), so it is an LSD radix sort on the keys, not a comparison sort
+ * through a function pointer: 11-bit digits, six passes, all histograms from one read, and
+ * passes whose digit every key shares skipped. */
+#define RADIX_BITS 11
+#define RADIX_PASSES 6 /* 6 x 11 >= 64 */
+#define RADIX_SIZE (1u << RADIX_BITS)
+
 typedef struct rank_scratch {
-    uint64_t *key, *key2; /* (n) */
-    uint32_t *idx, *idx2; /* (n) */
+    uint64_t *key, *key2;                     /* (n) */
+    uint32_t *idx, *idx2;                     /* (n) */
+    uint32_t (*count)[RADIX_SIZE];            /* (RADIX_PASSES, RADIX_SIZE) */
 } rank_scratch;
 
-/* LSD radix sort of (key, idx) by key, 8 bits a pass; passes whose digit is the same for
- * every key are skipped (the high bytes of characteristics of one sign usually are). The
- * per-month ranking runs over every column of every month, so it must not be a comparison
- * sort through a function pointer. Result in s->key / s->idx. */
+/* Sorts (key, idx) by key; result in s->key / s->idx. */
 static void radix_sort(rank_scratch *s, size_t m) {
-    for (unsigned shift = 0; shift < 64; shift += 8) {
-        size_t count[256] = {0}, pos = 0;
+    memset(s->count, 0, RADIX_PASSES * sizeof *s->count);
+    for (size_t i = 0; i < m; i++) {
+        uint64_t k = s->key[i];
+        for (unsigned p = 0; p < RADIX_PASSES; p++)
+            s->count[p][(k >> (p * RADIX_BITS)) & (RADIX_SIZE - 1)]++;
+    }
+    for (unsigned p = 0; p < RADIX_PASSES; p++) {
+        unsigned shift = p * RADIX_BITS;
+        uint32_t *count = s->count[p], pos = 0;
         uint64_t *tk;
         uint32_t *ti;
-        for (size_t i = 0; i < m; i++) count[(s->key[i] >> shift) & 0xff]++;
-        if (count[(s->key[0] >> shift) & 0xff] == m) continue;
-        for (size_t d = 0; d < 256; d++) {
-            size_t c = count[d];
+        if (count[(s->key[0] >> shift) & (RADIX_SIZE - 1)] == m) continue;
+        for (size_t d = 0; d < RADIX_SIZE; d++) {
+            uint32_t c = count[d];
             count[d] = pos;
             pos += c;
         }
         for (size_t i = 0; i < m; i++) {
-            size_t at = count[(s->key[i] >> shift) & 0xff]++;
+            uint32_t at = count[(s->key[i] >> shift) & (RADIX_SIZE - 1)]++;
             s->key2[at] = s->key[i];
             s->idx2[at] = s->idx[i];
         }
@@ -52,16 +66,15 @@ static void radix_sort(rank_scratch *s, size_t m) {
     }
 }
 
-/* z (n, stride) column: 2 rank / (m + 1) - 1 with ties averaged, NaN -> 0. */
-static void rank_column(double *x, size_t n, size_t stride, rank_scratch *s) {
+/* col (n) in place: 2 rank / (m + 1) - 1 with ties averaged, NaN -> 0. */
+static void rank_column(double *col, size_t n, rank_scratch *s) {
     size_t m = 0;
     for (size_t i = 0; i < n; i++) {
-        double v = x[i * stride];
-        if (isnan(v)) {
-            x[i * stride] = 0.0;
+        if (isnan(col[i])) {
+            col[i] = 0.0;
             continue;
         }
-        s->key[m] = order_key(v);
+        s->key[m] = order_key(col[i]);
         s->idx[m] = (uint32_t)i;
         m++;
     }
@@ -69,29 +82,44 @@ static void rank_column(double *x, size_t n, size_t stride, rank_scratch *s) {
     radix_sort(s, m);
     for (size_t a = 0; a < m;) {
         size_t b = a;
-        double v = x[(size_t)s->idx[a] * stride], z;
-        while (b + 1 < m && x[(size_t)s->idx[b + 1] * stride] == v) b++;
+        double z;
+        while (b + 1 < m && s->key[b + 1] == s->key[a]) b++;
         /* Positions a..b (0-based) share the average rank (a + b) / 2 + 1. */
         z = 2.0 * (0.5 * (double)(a + b) + 1.0) / ((double)m + 1.0) - 1.0;
-        for (size_t k = a; k <= b; k++) x[(size_t)s->idx[k] * stride] = z;
+        for (size_t k = a; k <= b; k++) col[s->idx[k]] = z;
         a = b + 1;
     }
 }
 
+/* Columns gathered per block: a row's COL_BLOCK adjacent cells share a cache line, so the
+ * gather and scatter read each line once instead of once per column. */
+#define COL_BLOCK 8
+
 int fd_preprocess_rank_normalize(double *x, size_t n, size_t p, fd_error *err) {
     rank_scratch s;
-    void *block;
+    unsigned char *block;
+    double *cols;
     if (n == 0 || p == 0) return 0;
     if (n > UINT32_MAX)
         return fd_error_set(err, 422, "too_many_rows", "%zu securities in one month", n);
-    block = malloc(n * (2 * sizeof(uint64_t) + 2 * sizeof(uint32_t)));
+    block = malloc(RADIX_PASSES * sizeof *s.count +
+                   n * (2 * sizeof(uint64_t) + 2 * sizeof(uint32_t) + COL_BLOCK * sizeof(double)));
     if (!block) return fd_error_set(err, 500, "out_of_memory", "rank normalisation of %zu rows", n);
-    for (size_t j = 0; j < p; j++) {
-        s.key = block;
-        s.key2 = s.key + n;
-        s.idx = (uint32_t *)(s.key2 + n);
-        s.idx2 = s.idx + n;
-        rank_column(x + j, n, p, &s);
+    cols = (double *)(block + RADIX_PASSES * sizeof *s.count); /* (COL_BLOCK, n) */
+    for (size_t j0 = 0; j0 < p; j0 += COL_BLOCK) {
+        size_t w = p - j0 < COL_BLOCK ? p - j0 : COL_BLOCK;
+        for (size_t i = 0; i < n; i++)
+            for (size_t b = 0; b < w; b++) cols[b * n + i] = x[i * p + j0 + b];
+        for (size_t b = 0; b < w; b++) {
+            s.count = (uint32_t(*)[RADIX_SIZE])block;
+            s.key = (uint64_t *)(cols + COL_BLOCK * n);
+            s.key2 = s.key + n;
+            s.idx = (uint32_t *)(s.key2 + n);
+            s.idx2 = s.idx + n;
+            rank_column(cols + b * n, n, &s);
+        }
+        for (size_t i = 0; i < n; i++)
+            for (size_t b = 0; b < w; b++) x[i * p + j0 + b] = cols[b * n + i];
     }
     free(block);
     return 0;

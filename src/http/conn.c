@@ -340,7 +340,8 @@ static enum MHD_Result conn_dispatch(fd_conn *conn) {
         snprintf(msg, sizeof msg, "cannot spool the body: %s", strerror(conn->spool_errno));
         return conn_answer_error(conn, 500, "spool_failed", msg);
     }
-    conn->timeout = conn->srv->app->cfg.request_timeout;
+    conn->timeout = conn->match.route->flags & FD_ROUTE_SPOOL ? conn->srv->app->cfg.import_timeout
+                                                               : conn->srv->app->cfg.request_timeout;
     if (build_request(conn) != 0)
         return conn_answer_error(conn, 500, "internal", "out of memory copying the request");
     if (conn->match.route->flags & FD_ROUTE_INLINE) {

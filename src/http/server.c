@@ -112,7 +112,10 @@ static void on_stop_signal(uv_signal_t *sig, int signum) {
         fd_warn("sd_notify STOPPING: %s", strerror(errno));
     listen_fd = MHD_quiesce_daemon(srv->mhd);
     if (listen_fd != MHD_INVALID_SOCKET) close(listen_fd);
-    srv->drain_deadline = fd_now() + srv->app->cfg.request_timeout + DRAIN_GRACE_S;
+    srv->drain_deadline = fd_now() + DRAIN_GRACE_S +
+                          (srv->app->cfg.import_timeout > srv->app->cfg.request_timeout
+                               ? srv->app->cfg.import_timeout
+                               : srv->app->cfg.request_timeout);
     uv_timer_start(&srv->drain_timer, on_drain_tick, 0, DRAIN_POLL_MS);
 }
 

@@ -1,5 +1,6 @@
 /* `factord serve` glue for the job manager: every job kind the daemon runs, and the manager's
  * life inside fd_app. */
+#include "factord/backtest.h"
 #include "factord/jobs.h"
 #include "factord/log.h"
 #include "factord/train.h"
@@ -7,6 +8,7 @@
 /* The job kinds the daemon knows; a new kind (backtests) adds its line here. */
 static const fd_job_kind *const daemon_job_kinds[] = {
     &fd_job_kind_train,
+    &fd_job_kind_backtest,
     NULL,
 };
 

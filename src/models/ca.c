@@ -160,11 +160,12 @@ static int ca_load(size_t n_hidden, const json_t *hyper, size_t P, size_t K, con
         for (size_t l = 0; same && l < n_hidden; l++) same = h.hidden[l] == net->width[l + 1];
     }
     if (!same) {
+        fd_error_set(err, 422, "bad_model_blob",
+                     "the saved weights are not a %s model with P = %zu, K = %zu and %d "
+                     "member(s) in format version %u", ca_ops(n_hidden)->kind, P, K,
+                     m->hyper.ensemble, CA_VERSION);
         ca_destroy(&m->base);
-        return fd_error_set(err, 422, "bad_model_blob",
-                            "the saved weights are not a %s model with P = %zu, K = %zu and "
-                            "%d member(s) in format version %u", ca_ops(n_hidden)->kind, P, K,
-                            m->hyper.ensemble, CA_VERSION);
+        return -1;
     }
     memcpy(m->params, (const unsigned char *)blob + sizeof h, bytes);
     m->fitted = 1;

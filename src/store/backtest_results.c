@@ -133,3 +133,72 @@ int fd_store_backtest_result(fd_db *db, int64_t id, fd_report_entry *out, fd_err
     if (rc != 0) fd_report_entry_free(out);
     return rc;
 }
+
+int fd_store_backtest_resolve(fd_db *db, const char *ref, int64_t *id, fd_error *err) {
+    char *end;
+    long long v = strtoll(ref, &end, 10);
+    if (ref[0] >= '0' && ref[0] <= '9' && *end == '\0') {
+        sqlite3_stmt *st;
+        int rc;
+        if (fd_db_prepare(db, "SELECT 1 FROM backtests WHERE id = ?", &st, err) != 0) return -1;
+        sqlite3_bind_int64(st, 1, v);
+        rc = sqlite3_step(st);
+        sqlite3_finalize(st);
+        if (rc == SQLITE_ROW) {
+            *id = v;
+            return 0;
+        }
+        if (rc != SQLITE_DONE) return fd_db_error(db, err, "finding backtest");
+        return fd_error_set(err, 404, "no_backtest", "no backtest %lld", v);
+    }
+    return fd_store_backtest_find(db, ref, id, err);
+}
+
+int fd_store_backtest_results(fd_db *db, const char *list, fd_report_entry **out, size_t *n,
+                              fd_error *err) {
+    char *copy = strdup(list ? list : ""), *save = NULL;
+    fd_report_entry *e = calloc(FD_BACKTEST_MAX_COMPARE, sizeof *e);
+    size_t count = 0;
+    int rc = -1;
+    *out = NULL;
+    *n = 0;
+    if (!copy || !e) {
+        fd_error_set(err, 500, "out_of_memory", "backtest list");
+        goto out;
+    }
+    for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        int64_t id;
+        if (count == FD_BACKTEST_MAX_COMPARE) {
+            fd_error_set(err, 400, "bad_parameter", "backtests: at most %d at once",
+                         FD_BACKTEST_MAX_COMPARE);
+            goto out;
+        }
+        if (fd_store_backtest_resolve(db, tok, &id, err) != 0 ||
+            fd_store_backtest_result(db, id, &e[count], err) != 0) {
+            fd_error_prefix(err, "backtests: \"%s\"", tok);
+            goto out;
+        }
+        for (size_t i = 0; i < count; i++)
+            if (e[i].id == id) {
+                fd_report_entry_free(&e[count]);
+                fd_error_set(err, 400, "bad_parameter", "backtests: %lld is listed twice",
+                             (long long)id);
+                goto out;
+            }
+        count++;
+    }
+    if (count == 0) {
+        fd_error_set(err, 400, "bad_parameter", "backtests: expected a comma-separated list "
+                     "of backtest ids or names");
+        goto out;
+    }
+    *out = e;
+    *n = count;
+    e = NULL;
+    rc = 0;
+out:
+    for (size_t i = 0; e && i < count; i++) fd_report_entry_free(&e[i]);
+    free(e);
+    free(copy);
+    return rc;
+}

@@ -34,7 +34,8 @@ static int make_dataset(fd_dataset *ds, size_t T, uint64_t seed) {
         fd_period *p = &ds->periods[t];
         size_t n = 60 + (size_t)fd_rng_below(&rng, 31);
         double f[K] = {0.05 * fd_rng_normal(&rng), 0.05 * fd_rng_normal(&rng)};
-        snprintf(p->month, sizeof p->month, "%04zu-%02zu", 2000 + t / 12, 1 + t % 12);
+        snprintf(p->month, sizeof p->month, "%04d-%02d", (int)((2000 + t / 12) % 10000),
+                 (int)(1 + t % 12));
         p->n = n;
         p->z = malloc(n * P * sizeof *p->z);
         p->r = malloc(n * sizeof *p->r);

@@ -16,8 +16,9 @@
  * eigenvector of w[j]. Eigenvector signs are LAPACK's (callers impose their own). */
 int fd_mat_sym_eig(const double *A, size_t n, double *w, double *V);
 
-/* Upper-triangular R (n, n) with A = R' R for a symmetric positive definite A (n, n); the
- * strictly lower part of R is zero. Returns -1 when A is not positive definite. */
+/* Upper-triangular R (n, n) with A = R' R for a symmetric positive definite A (n, n) of
+ * which only the upper triangle is read; the strictly lower part of R is zero. Returns -1
+ * when A is not positive definite. */
 int fd_mat_cholesky_upper(const double *A, size_t n, double *R);
 
 #endif

@@ -151,7 +151,9 @@ int fd_preprocess_managed_portfolio(const double *z, const double *r, size_t n, 
     zz = malloc(2 * P * P * sizeof *zz);
     if (!zz) return fd_error_set(err, 500, "out_of_memory", "managed portfolio (P=%zu)", P);
     R = zz + P * P;
-    fd_mat_mul_tn(zz, z, z, P, P, n, 1.0, 0.0); /* (P, P) Z'Z */
+    /* (P, P) Z'Z, upper triangle only: all the Cholesky factorisation reads. */
+    cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)P, (int)n, 1.0, z, (int)P, 0.0, zz,
+                (int)P);
     fd_mat_vec_t(x, z, r, n, P, 1.0, 0.0);      /* (P) Z'r */
     if (well_conditioned_cholesky(zz, P, R) != 0) {
         /* Singular Z'Z (n < P, a constant or duplicated column): a tiny ridge. */

@@ -91,6 +91,38 @@ static int write_version(fd_db *db, const fd_version_write *vw, const fd_train_h
     }
 }
 
+/* 1 if characteristics a < b hold the same normalised value for every security in every
+ * period, with their indices: a linear model cannot tell such columns apart. */
+static int identical_columns(const fd_dataset *ds, size_t *a, size_t *b) {
+    for (size_t j = 0; j < ds->P; j++) {
+        for (size_t k = j + 1; k < ds->P; k++) {
+            int same = 1;
+            for (size_t t = 0; t < ds->T && same; t++) {
+                const fd_period *p = &ds->periods[t];
+                for (size_t i = 0; i < p->n && same; i++)
+                    same = p->z[i * ds->P + j] == p->z[i * ds->P + k];
+            }
+            if (same) {
+                *a = j;
+                *b = k;
+                return 1;
+            }
+        }
+    }
+    return 0;
+}
+
+/* Turns a singular fit into an error that names the characteristics to drop. */
+static void explain_singular(const fd_dataset *train, fd_error *err) {
+    size_t a, b;
+    if (!err || strcmp(err->code, "singular") != 0 || !identical_columns(train, &a, &b)) return;
+    fd_error_set(err, 422, "collinear_characteristics",
+                 "characteristics \"%s\" and \"%s\" are identical after rank normalisation in "
+                 "every training month (e.g. betasq when every beta is positive), which this "
+                 "linear model cannot separate: declare the model with \"columns\" leaving one "
+                 "out", train->col_names[a], train->col_names[b]);
+}
+
 int fd_train_run(fd_db *db, const char *model, const fd_train_windows *w,
                  const fd_train_hooks *hooks, json_t **version, fd_error *err) {
     train_run run = {.hooks = hooks};
@@ -132,7 +164,10 @@ int fd_train_run(fd_db *db, const char *model, const fd_train_windows *w,
                     (size_t)json_integer_value(json_object_get(mj, "k")), &m, err) != 0)
         goto out;
     t0 = wall_seconds();
-    if (ops->fit(m, &train, valid.T ? &valid : NULL, &fo, err) != 0) goto out;
+    if (ops->fit(m, &train, valid.T ? &valid : NULL, &fo, err) != 0) {
+        explain_singular(&train, err);
+        goto out;
+    }
     run.trace.fit_seconds = wall_seconds() - t0;
     if (report(&run, TRAIN_PROGRESS_DATA + TRAIN_PROGRESS_FIT, NULL)) goto cancelled;
     if (fd_train_fit_stats(m, &train, valid.T ? &valid : NULL, &run.trace, &F, &stats, err))

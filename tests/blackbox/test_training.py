@@ -276,5 +276,22 @@ def job_running_at_shutdown_runs_again_after_restart():
                  [1])
 
 
+@test
+def identical_characteristics_fail_ipca_with_a_named_422():
+    """c_dup = c0^3 ranks exactly like c0, so after rank normalisation the two columns are
+    the same and IPCA's system is singular: the job must fail naming both columns."""
+    with Daemon() as d:
+        for month, body in PANELS:
+            dup = {"columns": body["columns"] + ["c_dup"],
+                   "rows": [row + [row[2] ** 3] for row in body["rows"]]}
+            status, doc, _ = d.json("PUT", "/v1/panels/" + month, dup)
+            check_eq(status, 200, "PUT %s: %r" % (month, doc))
+        declare(d, "dup", "ipca", {})
+        job = wait_job(d, train(d, "dup"))
+        check_eq(job["state"], "failed")
+        check_eq(job["error"]["code"], "collinear_characteristics")
+        check('"c0" and "c_dup"' in job["error"]["message"], job["error"]["message"])
+
+
 if __name__ == "__main__":
     run()

@@ -21,6 +21,7 @@ static const command commands[] = {
     {"train", fd_cmd_train, "train a model version against a database (no daemon needed)"},
     {"prices", fd_cmd_prices, "import daily bars and build monthly panels from them"},
     {"simulate", fd_cmd_simulate, "write a synthetic Gu-Kelly-Xiu panel as a long CSV"},
+    {"report", fd_cmd_report, "print the comparison tables of finished backtests"},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 

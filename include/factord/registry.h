@@ -62,6 +62,9 @@ void fd_registry_unpin(fd_version *v);
 /* Retires a version in the store and drops it from memory (freed at its last unpin). */
 int fd_registry_retire(fd_registry *reg, fd_db *db, const char *model, int version,
                        fd_error *err);
+/* Drops every version of a deleted model from memory (freed at their last unpin), so a
+ * model declared again under the same name starts from its own versions. */
+void fd_registry_forget_model(fd_registry *reg, const char *model);
 /* In-memory state of a version: "loading", "ready", "failed" (with *error) or NULL when
  * not loaded. error (may be NULL) receives a copy of the failure message. */
 const char *fd_registry_state(fd_registry *reg, const char *model, int version, char *error,

@@ -97,8 +97,13 @@ static void models_delete(fd_request *req, fd_response *resp) {
     fd_error err;
     fd_db *db = db_or_503(req, resp);
     if (!db) return;
-    if (fd_store_model_delete(db, req->params[0], &err) != 0) fd_response_from_error(resp, &err);
-    else answer(resp, 200, "deleted", json_pack("{s:s}", "model", req->params[0]));
+    if (fd_store_model_delete(db, req->params[0], &err) != 0) {
+        fd_response_from_error(resp, &err);
+    } else {
+        /* A model declared again under this name must never be served the old weights. */
+        if (req->app->registry) fd_registry_forget_model(req->app->registry, req->params[0]);
+        answer(resp, 200, "deleted", json_pack("{s:s}", "model", req->params[0]));
+    }
     fd_app_db_release(req->app, db);
 }
 
@@ -129,14 +134,34 @@ static void models_train(fd_request *req, fd_response *resp) {
     json_decref(params);
 }
 
+/* Overlays what the serving registry knows: a stored 'ready' version may be "loading" or
+ * "failed" (with load_error) in memory; "loaded" says whether it is in memory. */
+static void overlay_state(fd_request *req, json_t *version) {
+    char error[512];
+    const char *state;
+    int v = (int)json_integer_value(json_object_get(version, "version"));
+    if (!req->app->registry) return;
+    state = fd_registry_state(req->app->registry, req->params[0], v, error, sizeof error);
+    json_object_set_new(version, "loaded", json_boolean(state && strcmp(state, "ready") == 0));
+    if (state && strcmp(state, "ready") != 0) {
+        json_object_set_new(version, "state", json_string(state));
+        if (error[0]) json_object_set_new(version, "load_error", json_string(error));
+    }
+}
+
 static void versions_list(fd_request *req, fd_response *resp) {
     json_t *list;
     fd_error err;
     fd_db *db = db_or_503(req, resp);
     if (!db) return;
-    if (fd_store_version_list(db, req->params[0], &list, &err) != 0)
+    if (fd_store_version_list(db, req->params[0], &list, &err) != 0) {
         fd_response_from_error(resp, &err);
-    else answer(resp, 200, "versions", list);
+    } else {
+        size_t i;
+        json_t *v;
+        json_array_foreach(list, i, v) overlay_state(req, v);
+        answer(resp, 200, "versions", list);
+    }
     fd_app_db_release(req->app, db);
 }
 
@@ -150,7 +175,10 @@ static void versions_get(fd_request *req, fd_response *resp) {
     if (fd_registry_resolve(db, req->params[0], req->params[1], &v, &err) != 0 ||
         fd_store_version_get(db, req->params[0], v, &version, &err) != 0)
         fd_response_from_error(resp, &err);
-    else answer(resp, 200, "version", version);
+    else {
+        overlay_state(req, version);
+        answer(resp, 200, "version", version);
+    }
     fd_app_db_release(req->app, db);
 }
 

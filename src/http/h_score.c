@@ -100,13 +100,15 @@ static void respond_matrix_csv(fd_response *resp, const fd_panel *p, const selec
     fd_response_text(resp, 200, "text/csv", b.data, b.len);
 }
 
+/* [{"id", key: value}] per selected row; cols == 0 writes one scalar per row (m is (n)),
+ * otherwise an array of cols values (m is (n, cols)). */
 static json_t *rows_json(const fd_panel *p, const selection *sel, const double *m, size_t cols,
                          const char *key) {
     json_t *rows = json_array();
     for (size_t r = 0; r < sel->n; r++) {
         size_t i = sel->rows[r];
         json_array_append_new(rows, json_pack("{s:s,s:o}", "id", p->ids[i], key,
-                                              cols == 1 ? (isfinite(m[i]) ? json_real(m[i]) : json_null())
+                                              cols == 0 ? (isfinite(m[i]) ? json_real(m[i]) : json_null())
                                                         : vec_json(m + i * cols, cols)));
     }
     return rows;
@@ -313,7 +315,7 @@ static void handle_expected(fd_request *req, fd_response *resp) {
     } else if (fd_request_accepts(req, "text/csv")) {
         respond_matrix_csv(resp, &sc.p, &sc.sel, sc.er, 1, "er");
     } else {
-        json_t *doc = version_json(s.v), *rows = rows_json(&sc.p, &sc.sel, sc.er, 1, "er");
+        json_t *doc = version_json(s.v), *rows = rows_json(&sc.p, &sc.sel, sc.er, 0, "er");
         fd_month_add(month, 1, next);
         json_object_set_new(doc, "characteristics_month", json_string(month));
         json_object_set_new(doc, "forecast_month", json_string(next));

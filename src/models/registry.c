@@ -260,6 +260,26 @@ int fd_registry_retire(fd_registry *reg, fd_db *db, const char *model, int versi
     return 0;
 }
 
+void fd_registry_forget_model(fd_registry *reg, const char *model) {
+    entry **pp;
+    pthread_mutex_lock(&reg->mu);
+    for (pp = &reg->entries; *pp;) {
+        entry *e = *pp;
+        if (strcmp(e->model, model) != 0) {
+            pp = &e->next;
+        } else if (e->state == ENTRY_LOADING) {
+            /* Let the load finish, then walk the list again (it may have changed). */
+            pthread_cond_wait(&reg->loaded, &reg->mu);
+            pp = &reg->entries;
+        } else {
+            *pp = e->next;
+            fd_registry_unpin(e->v);
+            free(e);
+        }
+    }
+    pthread_mutex_unlock(&reg->mu);
+}
+
 const char *fd_registry_state(fd_registry *reg, const char *model, int version, char *error,
                               size_t cap) {
     const char *state = NULL;

@@ -371,6 +371,25 @@ def retired_version_is_released():
     d.check_error(st, js, 409, "version_not_ready")
 
 
+@test
+def a_deleted_model_declared_again_is_not_served_old_versions():
+    d, _ = setup()
+    train(d, "tmp", *TRAIN)
+    check_eq(len(betas(d, "tmp", "2020-12")["S001"]), K)  # version 1 now in memory
+    st, js, _ = d.json("DELETE", "/v1/models/tmp")
+    check_eq(st, 200, str(js))
+    st, js, _ = d.json("POST", "/v1/models", {"name": "tmp", "kind": "ipca", "k": 1})
+    check_eq(st, 201, str(js))
+    st, js, _ = d.json("POST", "/v1/models/tmp/train", {"train": {"from": TRAIN[0], "to": TRAIN[1]}})
+    for _ in range(600):
+        st, j = d.get_json(f"/v1/jobs/{js['job']['id']}")
+        if j["job"]["state"] in ("succeeded", "failed"):
+            break
+        time.sleep(0.1)
+    check_eq(j["job"]["result"]["version"], 1)
+    check_eq(len(betas(d, "tmp", "2020-12")["S001"]), 1)  # the new version 1, K = 1
+
+
 if __name__ == "__main__":
     try:
         run()

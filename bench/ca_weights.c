@@ -27,13 +27,14 @@ static json_t *mat_json(const double *a, size_t rows, size_t cols) {
         for (size_t i = 0; i < rows; i++) json_array_append_new(out, json_real(a[i]));
         return out;
     }
-    for (size_t i = 0; i < rows; i++) json_array_append_new(out, mat_json(a + i * cols, cols, 0));
+    for (size_t i = 0; i < rows; i++)
+        json_array_append_new(out, mat_json(a + i * cols, cols, 0));
     return out;
 }
 
 /* The tensors of one parameter-layout block (weights or their gradients) in PyTorch's
- * shapes: beta_linear [{W (out, in)[, b on the output layer]}], beta_bn [{gamma, beta[, run_mean, run_var]}],
- * factor {W (K, P), b}. */
+ * shapes: beta_linear [{W (out, in)[, b on the output layer]}],
+ * beta_bn [{gamma, beta[, run_mean, run_var]}], factor {W (K, P), b}. */
 static json_t *tensors_json(const fd_ca_net *net, const double *p, int with_running) {
     json_t *lin = json_array(), *bn = json_array();
     for (size_t l = 0; l <= net->n_hidden; l++) {

@@ -204,24 +204,37 @@ int main(int argc, char **argv) {
         insample_sse(m, &ds, 1, &ssp, &sst, &count, &err) < 0)
         goto fail;
     size_t epochs = json_array_size(log.seconds);
-    out = json_pack("{s:s,s:s,s:i,s:i,s:i,s:i,s:o,s:i,s:f,s:f,s:O,s:O,s:f,s:f,s:f,s:i,s:i}",
-                    "impl", "c", "model", kind, "threads", threads, "K", (int)K, "T",
-                    (int)ds.T, "P", (int)ds.P, "checksum", json_incref(checksum), "N_obs", (int)n_obs,
-                    "fit_seconds", fit_seconds, "seconds_per_epoch",
-                    epochs ? fit_seconds / (double)epochs : fit_seconds, "epoch_seconds",
-                    log.seconds, "train_losses", log.losses, "final_eval_loss",
-                    sse / (double)count, "r2_total", 1.0 - sse / sst, "r2_pred",
-                    1.0 - ssp / sst, "rss_before_fit_kb", (int)rss0, "peak_rss_kb", (int)rss1);
-    json_object_set_new(out, "iterations", json_integer((json_int_t)epochs));
+    out = json_object();
+    json_object_set_new(out, "impl", json_string("c"));
+    json_object_set_new(out, "model", json_string(kind));
+    json_object_set_new(out, "threads", json_integer(threads));
+    json_object_set_new(out, "K", json_integer((json_int_t)K));
+    json_object_set_new(out, "T", json_integer((json_int_t)ds.T));
+    json_object_set_new(out, "P", json_integer((json_int_t)ds.P));
+    json_object_set_new(out, "N_obs", json_integer((json_int_t)n_obs));
+    json_object_set(out, "checksum", checksum);
     json_object_set(out, "hyper", hyper);
+    json_object_set_new(out, "fit_seconds", json_real(fit_seconds));
+    json_object_set_new(out, "iterations", json_integer((json_int_t)epochs));
+    json_object_set_new(out, "seconds_per_epoch",
+                        json_real(epochs ? fit_seconds / (double)epochs : fit_seconds));
+    json_object_set(out, "epoch_seconds", log.seconds);
+    json_object_set(out, "train_losses", log.losses);
     if (epochs)
         json_object_set(out, "final_train_loss", json_array_get(log.losses, epochs - 1));
+    json_object_set_new(out, "final_eval_loss", json_real(sse / (double)count));
+    json_object_set_new(out, "r2_total", json_real(1.0 - sse / sst));
+    json_object_set_new(out, "r2_pred", json_real(1.0 - ssp / sst));
+    json_object_set_new(out, "rss_before_fit_kb", json_integer(rss0));
+    json_object_set_new(out, "peak_rss_kb", json_integer(rss1));
     if (!strcmp(kind, "ipca")) {
         json_t *g = gamma_json(m, &err);
         if (!g) goto fail;
         json_object_set_new(out, "gamma", g);
     }
-    if (export_path && bench_ca_export_weights(m, kind, &ds, sse / (double)count, export_path, &err) < 0) goto fail;
+    if (export_path &&
+        bench_ca_export_weights(m, kind, &ds, sse / (double)count, export_path, &err) < 0)
+        goto fail;
     json_dumpf(out, stdout, JSON_REAL_PRECISION(17));
     fputc('\n', stdout);
     rc = 0;

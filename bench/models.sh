@@ -6,10 +6,12 @@
 #
 # Usage: bench/models.sh BUILD_DIR [small|big]
 #   small: N=2000, T=240, P=30      big: N=6000, T=360, P=94      (K=5 for every model)
-# Environment (defaults in brackets): FACTORD_BENCH_EPOCHS [5] CA epochs, timed without early
-# stopping; FACTORD_BENCH_THREADS [2]; FACTORD_BENCH_TOL [1e-6] IPCA tolerance;
-# FACTORD_BENCH_DIR [BUILD_DIR/bench] where data and results go (the CSV is kept and reused);
-# FACTORD_BENCH_CSV: fit this long CSV (id,month,ret,c1..cP) instead of simulating one.
+# Environment (defaults in brackets):
+#   FACTORD_BENCH_EPOCHS [5]   CA epochs, timed without early stopping (no validation block)
+#   FACTORD_BENCH_THREADS [2]  BLAS / OpenMP / torch threads on both sides
+#   FACTORD_BENCH_TOL [1e-10]  IPCA convergence tolerance on both sides (factord's default)
+#   FACTORD_BENCH_DIR [BUILD_DIR/bench]  data and results (the CSV is kept and reused)
+#   FACTORD_BENCH_CSV          fit this long CSV (id,date,ret,mktcap,c1..cP) instead
 set -eu
 build=${1:?usage: bench/models.sh BUILD_DIR [small|big]}
 size=${2:-small}
@@ -22,7 +24,7 @@ esac
 K=5
 epochs=${FACTORD_BENCH_EPOCHS:-5}
 threads=${FACTORD_BENCH_THREADS:-2}
-tol=${FACTORD_BENCH_TOL:-1e-6}
+tol=${FACTORD_BENCH_TOL:-1e-10}
 seed=20240501
 py=/usr/bin/python3
 root=${FACTORD_BENCH_DIR:-$build/bench}
@@ -31,7 +33,7 @@ mkdir -p "$out"
 export OPENBLAS_NUM_THREADS=$threads OMP_NUM_THREADS=$threads MKL_NUM_THREADS=$threads
 
 # One set of hyper-parameters for both sides of each comparison.
-ca_hyper="{\"epochs\":$epochs,\"lr\":0.001,\"l1\":1e-5,\"seed\":1,\"patience\":0}"
+ca_hyper="{\"epochs\":$epochs,\"lr\":0.001,\"l1\":1e-5,\"seed\":1,\"batch_months\":5}"
 ipca_hyper="{\"tol\":$tol,\"max_iter\":10000}"
 
 # 1. Data: one CSV per configuration, generated once.
@@ -55,7 +57,8 @@ if [ ! -x "$fb" ] || [ -n "$(find bench/fit_bench.c bench/bench_csv.c bench/ca_w
 fi
 
 # 3. The Python side parses the CSV once (cached beside it) so no timing includes parsing.
-$py -c 'import sys; sys.path.insert(0, "bench"); import dataset_ref; dataset_ref.load(sys.argv[1])' "$csv"
+$py -c 'import sys; sys.path.insert(0, "bench"); import dataset_ref
+dataset_ref.load(sys.argv[1])' "$csv"
 
 measure() { # name, command...: stdout -> NAME.json, /usr/bin/time -v -> NAME.time
   name=$1; shift
@@ -68,8 +71,10 @@ measure() { # name, command...: stdout -> NAME.json, /usr/bin/time -v -> NAME.ti
 
 load=$(cut -d' ' -f1-3 /proc/loadavg)
 measure c_ipca "$fb" --csv "$csv" --model ipca -K $K --hyper "$ipca_hyper" --threads "$threads"
-measure py_ipca_loop $py bench/ipca_ref.py "$csv" -K $K --tol "$tol" --impl loop --threads "$threads"
-measure py_ipca_vec $py bench/ipca_ref.py "$csv" -K $K --tol "$tol" --impl vec --threads "$threads"
+for impl in loop vec; do
+  measure "py_ipca_$impl" $py bench/ipca_ref.py "$csv" -K $K --tol "$tol" --impl $impl \
+    --threads "$threads"
+done
 for m in ca1 ca2; do
   measure "c_$m" "$fb" --csv "$csv" --model $m -K $K --hyper "$ca_hyper" --threads "$threads" \
     --export-weights "$out/$m.weights.json"
@@ -85,7 +90,8 @@ done
 
 $py -c 'import json, sys; json.dump(dict(zip(sys.argv[1::2], sys.argv[2::2])), sys.stdout)' \
   label "$size" N $N T $T P $P K $K threads "$threads" epochs "$epochs" hyper "$ca_hyper" \
-  load "$load (1/5/15 min, $(nproc) cores)" >"$out/env.json"
+  load "$load before, $(cut -d' ' -f1-3 /proc/loadavg) after (1/5/15 min, $(nproc) cores)" \
+  >"$out/env.json"
 $py bench/report.py "$out"
 echo
 echo "Command: make bench BUILD=$build (or bench/models.sh $build $size); raw results in $out"

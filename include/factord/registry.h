@@ -69,6 +69,10 @@ void fd_registry_forget_model(fd_registry *reg, const char *model);
  * not loaded. error (may be NULL) receives a copy of the failure message. */
 const char *fd_registry_state(fd_registry *reg, const char *model, int version, char *error,
                               size_t cap);
+/* Months kept by the registry's cache of scoring inputs (see design_cache.h). */
+#define FD_DESIGN_CACHE_MONTHS 24
+struct fd_design_cache *fd_registry_designs(fd_registry *reg);
+
 /* Number of versions currently in memory and live version objects (incl. retired ones
  * still pinned): for /metrics and the memory-release test. */
 void fd_registry_counts(fd_registry *reg, size_t *loaded, size_t *live);

@@ -13,10 +13,17 @@
 
 #include <jansson.h>
 
+#include "factord/design_cache.h"
 #include "factord/eval_portfolio.h"
 #include "factord/panel.h"
 #include "factord/registry.h"
 #include "factord/store.h"
+
+/* z (n, Pc + add_constant): the named columns of panel p, rank-normalised within p, then a
+ * constant column when add_constant. 422 "missing_columns" naming what p lacks. *z
+ * malloc'd. */
+int fd_design_matrix(const fd_panel *p, char *const *names, size_t Pc, int add_constant,
+                     double **z, fd_error *err);
 
 /* z (n, P): the version's columns of panel p, rank-normalised within p (+ constant when the
  * fit had one). 422 "missing_columns" naming the characteristics p lacks. *z malloc'd. */
@@ -45,11 +52,12 @@ int fd_scoring_expected(const fd_version *v, const fd_panel *p, const double *la
                         double **beta_out, double **er, fd_error *err);
 
 /* Deciles of one month: buckets and weights from the expected returns, realised returns
- * when `next` (the panel of month t+1, may be NULL) is given. JSON:
+ * when `next` (the cached panel of month t+1, may be NULL) is given. JSON:
  * {"n","weighting","portfolios":[{"portfolio","members","return"}...],
  *  "long_short":{"return"},"long_only":{"return"},"securities":[{"id","er","portfolio",
  *  "weight"}...],"missing_mktcap"}. */
-json_t *fd_scoring_deciles_json(const fd_panel *p, const double *er, const fd_panel *next,
-                                int n_buckets, fd_weighting how, size_t *missing_cap);
+json_t *fd_scoring_deciles_json(const fd_panel *p, const double *er,
+                                const fd_cached_month *next, int n_buckets,
+                                fd_weighting how, size_t *missing_cap);
 
 #endif

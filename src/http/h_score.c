@@ -8,7 +8,9 @@
 #include <string.h>
 
 #include "factord/app.h"
+#include "factord/design_cache.h"
 #include "factord/http.h"
+#include "factord/mat.h"
 #include "factord/panel_io.h"
 #include "factord/registry.h"
 #include "factord/scoring.h"
@@ -24,37 +26,58 @@ typedef struct selection {
     size_t n;
 } selection;
 
-/* Loads the whole month and resolves ?ids= (each listed id must be in the month: 404
- * "unknown_security" otherwise; duplicates are reported once). */
-static int load_panel(fd_request *req, fd_db *db, const char *month, fd_panel *out,
+/* Takes the whole month from the registry's cache and resolves ?ids= (each listed id must
+ * be in the month: 404 "unknown_security" otherwise; duplicates are reported once). */
+static int load_month(fd_request *req, fd_db *db, const char *month, fd_cached_month **out,
                       selection *sel, fd_error *err) {
     const char *ids = fd_request_query(req, "ids");
+    const fd_panel *p;
     sel->rows = NULL;
     sel->n = 0;
-    fd_panel_init(out);
-    if (fd_store_panel_get(db, month, out, err)) return -1;
-    sel->rows = malloc((out->n_rows + 1) * sizeof *sel->rows);
+    *out = NULL;
+    if (fd_design_cache_get(fd_registry_designs(req->app->registry), db, month, out, err))
+        return -1;
+    p = fd_cached_panel(*out);
+    sel->rows = malloc((p->n_rows + 1) * sizeof *sel->rows);
     if (!sel->rows) return fd_error_set(err, 500, "out_of_memory", "selection");
     if (!ids) {
-        for (size_t i = 0; i < out->n_rows; i++) sel->rows[i] = i;
-        sel->n = out->n_rows;
+        for (size_t i = 0; i < p->n_rows; i++) sel->rows[i] = i;
+        sel->n = p->n_rows;
         return 0;
     }
-    for (const char *p = ids; *p;) {
-        size_t len = strcspn(p, ",");
+    for (const char *c = ids; *c;) {
+        size_t len = strcspn(c, ",");
         char id[256];
         long row;
-        snprintf(id, sizeof id, "%.*s", (int)(len < 255 ? len : 255), p);
-        p += len + (p[len] == ',');
+        int seen = 0;
+        snprintf(id, sizeof id, "%.*s", (int)(len < 255 ? len : 255), c);
+        c += len + (c[len] == ',');
         if (!len) continue;
-        row = fd_panel_row(out, id);
+        row = fd_cached_row(*out, id);
         if (row < 0)
             return fd_error_set(err, 404, "unknown_security",
                                 "security \"%s\" is not in the panel of %s", id, month);
-        int seen = 0;
         for (size_t k = 0; k < sel->n; k++) seen |= sel->rows[k] == (size_t)row;
-        if (!seen && sel->n < out->n_rows) sel->rows[sel->n++] = (size_t)row;
+        if (!seen && sel->n < p->n_rows) sel->rows[sel->n++] = (size_t)row;
     }
+    return 0;
+}
+
+/* beta (n, K) of a cached month with the version's columns. *beta malloc'd. */
+static int month_betas(const fd_version *v, fd_cached_month *m, double **beta, fd_error *err) {
+    const fd_panel *p = fd_cached_panel(m);
+    const double *z;
+    double *b;
+    if (fd_cached_design(m, v->columns, v->P - (v->add_constant ? 1 : 0), v->add_constant, &z,
+                         err))
+        return -1;
+    b = malloc((p->n_rows ? p->n_rows : 1) * v->K * sizeof *b);
+    if (!b) return fd_error_set(err, 500, "out_of_memory", "betas of %s", p->month);
+    if (v->m->ops->betas(v->m, z, p->n_rows, b, err)) {
+        free(b);
+        return -1;
+    }
+    *beta = b;
     return 0;
 }
 
@@ -117,29 +140,29 @@ static json_t *rows_json(const fd_panel *p, const selection *sel, const double *
 static void handle_betas(fd_request *req, fd_response *resp) {
     serving s;
     fd_error err;
-    fd_panel p;
+    fd_cached_month *cm = NULL;
     selection sel = {NULL, 0};
     double *beta = NULL;
     const char *month = month_param(req, "month", &err);
-    fd_panel_init(&p);
     if (!month || serving_open(req, &s, &err)) {
         fd_response_from_error(resp, &err);
         return;
     }
-    if (load_panel(req, s.db, month, &p, &sel, &err) || fd_scoring_betas(s.v, &p, &beta, &err)) {
+    if (load_month(req, s.db, month, &cm, &sel, &err) || month_betas(s.v, cm, &beta, &err)) {
         fd_response_from_error(resp, &err);
     } else if (fd_request_accepts(req, "text/csv")) {
-        respond_matrix_csv(resp, &p, &sel, beta, s.v->K, "beta");
+        respond_matrix_csv(resp, fd_cached_panel(cm), &sel, beta, s.v->K, "beta");
     } else {
         json_t *doc = version_json(s.v);
         json_object_set_new(doc, "month", json_string(month));
         json_object_set_new(doc, "k", json_integer((json_int_t)s.v->K));
-        json_object_set_new(doc, "securities", rows_json(&p, &sel, beta, s.v->K, "beta"));
+        json_object_set_new(doc, "securities",
+                            rows_json(fd_cached_panel(cm), &sel, beta, s.v->K, "beta"));
         fd_response_json(resp, 200, doc);
     }
     free(sel.rows);
     free(beta);
-    fd_panel_free(&p);
+    fd_design_release(cm);
     serving_close(req, &s);
 }
 
@@ -272,7 +295,8 @@ static json_t *lambda_json(const fd_version *v, const double *lambda, const fd_l
 
 /* Shared by expected returns and deciles: panel of month t, lambda_t, betas, er. */
 typedef struct scored {
-    fd_panel p;
+    fd_cached_month *cm;
+    const fd_panel *p; /* the cached month's panel */
     selection sel;
     double *lambda, *beta, *er;
     fd_lambda_info li;
@@ -281,18 +305,21 @@ typedef struct scored {
 static int score_month(fd_request *req, serving *s, const char *month, scored *sc,
                        fd_error *err) {
     memset(sc, 0, sizeof *sc);
-    fd_panel_init(&sc->p);
     sc->lambda = malloc(s->v->K * sizeof *sc->lambda);
     if (!sc->lambda) return fd_error_set(err, 500, "out_of_memory", "lambda");
-    if (load_panel(req, s->db, month, &sc->p, &sc->sel, err) ||
-        fd_scoring_lambda(s->v, s->db, month, sc->lambda, &sc->li, err) ||
-        fd_scoring_expected(s->v, &sc->p, sc->lambda, &sc->beta, &sc->er, err))
+    if (load_month(req, s->db, month, &sc->cm, &sc->sel, err)) return -1;
+    sc->p = fd_cached_panel(sc->cm);
+    if (fd_scoring_lambda(s->v, s->db, month, sc->lambda, &sc->li, err) ||
+        month_betas(s->v, sc->cm, &sc->beta, err))
         return -1;
+    sc->er = malloc((sc->p->n_rows ? sc->p->n_rows : 1) * sizeof *sc->er);
+    if (!sc->er) return fd_error_set(err, 500, "out_of_memory", "expected returns");
+    fd_mat_vec(sc->er, sc->beta, sc->lambda, sc->p->n_rows, s->v->K, 1.0, 0.0);
     return 0;
 }
 
 static void scored_free(scored *sc) {
-    fd_panel_free(&sc->p);
+    fd_design_release(sc->cm);
     free(sc->sel.rows);
     free(sc->lambda);
     free(sc->beta);
@@ -313,9 +340,9 @@ static void handle_expected(fd_request *req, fd_response *resp) {
     if (score_month(req, &s, month, &sc, &err)) {
         fd_response_from_error(resp, &err);
     } else if (fd_request_accepts(req, "text/csv")) {
-        respond_matrix_csv(resp, &sc.p, &sc.sel, sc.er, 1, "er");
+        respond_matrix_csv(resp, sc.p, &sc.sel, sc.er, 1, "er");
     } else {
-        json_t *doc = version_json(s.v), *rows = rows_json(&sc.p, &sc.sel, sc.er, 0, "er");
+        json_t *doc = version_json(s.v), *rows = rows_json(sc.p, &sc.sel, sc.er, 0, "er");
         fd_month_add(month, 1, next);
         json_object_set_new(doc, "characteristics_month", json_string(month));
         json_object_set_new(doc, "forecast_month", json_string(next));
@@ -350,15 +377,13 @@ static void handle_deciles(fd_request *req, fd_response *resp) {
     serving s;
     scored sc;
     fd_error err;
-    fd_panel next;
+    fd_cached_month *next = NULL;
     char next_month[FD_MONTH_LEN];
     int nb, have_next;
     fd_weighting how;
     size_t missing_cap = 0;
     const char *month = month_param(req, "month", &err);
     memset(&sc, 0, sizeof sc);
-    fd_panel_init(&sc.p);
-    fd_panel_init(&next);
     if (!month || decile_params(req, &nb, &how, &err) || serving_open(req, &s, &err)) {
         fd_response_from_error(resp, &err);
         return;
@@ -367,12 +392,15 @@ static void handle_deciles(fd_request *req, fd_response *resp) {
         fd_response_error(resp, 400, "bad_parameter", "deciles sort the whole month; ids= is not accepted");
     } else if (score_month(req, &s, month, &sc, &err)) {
         fd_response_from_error(resp, &err);
-    } else if (how == FD_WEIGHT_VALUE && !sc.p.mktcap) {
+    } else if (how == FD_WEIGHT_VALUE && !sc.p->mktcap) {
         fd_response_error(resp, 422, "no_mktcap", "value weights need a mktcap column in the panel of %s", month);
     } else {
         fd_month_add(month, 1, next_month);
-        have_next = fd_store_panel_get(s.db, next_month, &next, NULL) == 0 && next.ret;
-        json_t *doc = fd_scoring_deciles_json(&sc.p, sc.er, have_next ? &next : NULL, nb, how, &missing_cap);
+        have_next = fd_design_cache_get(fd_registry_designs(req->app->registry), s.db,
+                                        next_month, &next, NULL) == 0 &&
+                    fd_cached_panel(next)->ret;
+        json_t *doc = fd_scoring_deciles_json(sc.p, sc.er, have_next ? next : NULL, nb, how,
+                                              &missing_cap);
         if (!doc) {
             fd_response_error(resp, 500, "out_of_memory", "deciles");
         } else {
@@ -386,7 +414,7 @@ static void handle_deciles(fd_request *req, fd_response *resp) {
             fd_response_json(resp, 200, doc);
         }
     }
-    fd_panel_free(&next);
+    fd_design_release(next);
     scored_free(&sc);
     serving_close(req, &s);
 }

@@ -35,24 +35,25 @@ static int parse_hyper(const json_t *hyper, int *intercept, int *max_iter, doubl
     json_object_foreach((json_t *)hyper, key, v) {
         if (strcmp(key, "intercept") == 0) {
             if (!json_is_boolean(v))
-                return fd_error_set(err, 400, "bad_hyper", "ipca \"intercept\" must be true or false");
+                return fd_error_set(err, 400, "bad_hyper",
+                                    "hyper.intercept: must be true or false");
             *intercept = json_is_true(v);
         } else if (strcmp(key, "max_iter") == 0) {
             if (!json_is_integer(v) || json_integer_value(v) < 1 ||
                 json_integer_value(v) > 10000000)
                 return fd_error_set(err, 400, "bad_hyper",
-                                    "ipca \"max_iter\" must be an integer in 1..10000000");
+                                    "hyper.max_iter: must be an integer in [1, 10000000]");
             *max_iter = (int)json_integer_value(v);
         } else if (strcmp(key, "tol") == 0) {
             double t = json_is_number(v) ? json_number_value(v) : NAN;
             if (!(t > 0) || !isfinite(t) || t >= 1)
                 return fd_error_set(err, 400, "bad_hyper",
-                                    "ipca \"tol\" must be a number in (0, 1)");
+                                    "hyper.tol: must be a number in (0, 1)");
             *tol = t;
         } else {
             return fd_error_set(err, 400, "bad_hyper",
-                                "unknown ipca hyper-parameter \"%s\" (known: intercept, "
-                                "max_iter, tol)", key);
+                                "hyper.%s: unknown for ipca (known: intercept, max_iter, "
+                                "tol)", key);
         }
     }
     return 0;

@@ -15,7 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "factord/log.h"
 #include "factord/mat.h"
 #include "factord/mat_decomp.h"
 #include "ipca_internal.h"
@@ -26,6 +25,7 @@ typedef struct als {
     double nobs_total;
     /* sufficient statistics */
     double *W;            /* (T, L, L) Z'Z per period */
+    double *Wp;           /* (T, L(L+1)/2) the same, upper triangles packed row by row */
     double *q;            /* (T, L) Z'r per period */
     double *nobs;         /* (T) */
     double *rr;           /* (T) r'r */
@@ -35,8 +35,8 @@ typedef struct als {
     /* scratch */
     double *Fa;           /* (T, Kt) factors with the intercept's 1 */
     double *WG;           /* (T, L, Kt) W_t Gamma */
-    double *FF;           /* (T, Kt * Kt) ft ft' */
-    double *M;            /* (L * L, Kt * Kt) sum_t W_t (x) ft ft', before reordering */
+    double *FF;           /* (T, Kt(Kt+1)/2) ft ft', upper triangle packed */
+    double *M;            /* (L(L+1)/2, Kt(Kt+1)/2) sum_t W_t (x) ft ft', packed */
     double *D;            /* (L Kt, L Kt) the G-step system */
     double *small;        /* (6 K K + 2 K + L K + 2 L) small work */
     void *block;
@@ -46,11 +46,12 @@ static void als_free(als *a) { free(a->block); }
 
 static int als_alloc(als *a, size_t T, size_t L, size_t K, int intercept) {
     size_t Kt = K + (intercept ? 1 : 0);
-    size_t sizes[] = {T * L * L, T * L, T, T, L * Kt, L * Kt, T * K, T * K, T * Kt,
-                      T * L * Kt, T * Kt * Kt, L * L * Kt * Kt, L * Kt * L * Kt,
+    size_t Lp = L * (L + 1) / 2, Kp = Kt * (Kt + 1) / 2;
+    size_t sizes[] = {T * L * L, T * Lp, T * L, T, T, L * Kt, L * Kt, T * K, T * K, T * Kt,
+                      T * L * Kt, T * Kp, Lp * Kp, L * Kt * L * Kt,
                       6 * K * K + 2 * K + L * K + 2 * L};
-    double **dst[] = {&a->W, &a->q, &a->nobs, &a->rr, &a->G, &a->Gn, &a->F, &a->Fn, &a->Fa,
-                      &a->WG, &a->FF, &a->M, &a->D, &a->small};
+    double **dst[] = {&a->W, &a->Wp, &a->q, &a->nobs, &a->rr, &a->G, &a->Gn, &a->F, &a->Fn,
+                      &a->Fa, &a->WG, &a->FF, &a->M, &a->D, &a->small};
     size_t total = 0, off = 0;
     memset(a, 0, sizeof *a);
     a->T = T, a->L = L, a->K = K, a->Kt = Kt, a->intercept = intercept;
@@ -72,8 +73,10 @@ static void als_moments(als *a, const fd_dataset *ds) {
         double *W = a->W + t * L * L;
         cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)L, (int)p->n, 1.0, p->z,
                     (int)L, 0.0, W, (int)L);
-        for (size_t i = 0; i < L; i++)
+        for (size_t i = 0, at = 0; i < L; i++) {
             for (size_t j = 0; j < i; j++) W[i * L + j] = W[j * L + i];
+            for (size_t j = i; j < L; j++) a->Wp[t * (L * (L + 1) / 2) + at++] = W[i * L + j];
+        }
         fd_mat_vec_t(a->q + t * L, p->z, p->r, p->n, L, 1.0, 0.0);
         a->nobs[t] = (double)p->n;
         a->rr[t] = fd_vec_dot(p->r, p->r, p->n);
@@ -143,23 +146,36 @@ static int als_f_step(als *a) {
     return 0;
 }
 
+/* Position of (i, j) in a row-by-row packed upper triangle of an (n, n) matrix. */
+static size_t packed(size_t i, size_t j, size_t n) {
+    if (i > j) {
+        size_t s = i;
+        i = j;
+        j = s;
+    }
+    return i * n - i * (i - 1) / 2 + (j - i);
+}
+
 /* The G-step system D vec(Gamma) = rhs, rhs left in Gn, from Fn. */
 static void als_gamma_system(als *a) {
     size_t L = a->L, K = a->K, Kt = a->Kt, T = a->T, LK = L * Kt;
+    size_t Lp = L * (L + 1) / 2, Kp = Kt * (Kt + 1) / 2;
     for (size_t t = 0; t < T; t++) {
-        double *fa = a->Fa + t * Kt, *ff = a->FF + t * Kt * Kt;
+        double *fa = a->Fa + t * Kt, *ff = a->FF + t * Kp;
         memcpy(fa, a->Fn + t * K, K * sizeof *fa);
         if (a->intercept) fa[K] = 1.0;
-        for (size_t k = 0; k < Kt; k++)
-            for (size_t j = 0; j < Kt; j++) ff[k * Kt + j] = fa[k] * fa[j];
+        for (size_t k = 0, at = 0; k < Kt; k++)
+            for (size_t j = k; j < Kt; j++) ff[at++] = fa[k] * fa[j];
     }
-    /* M[(l, l'), (k, k')] = sum_t W_t[l, l'] f_tk f_tk': one GEMM over the periods. */
-    fd_mat_mul_tn(a->M, a->W, a->FF, L * L, Kt * Kt, T, 1.0, 0.0);
+    /* M[(l, l'), (k, k')] = sum_t W_t[l, l'] f_tk f_tk', one GEMM over the periods; both
+     * pairs are symmetric, so only l <= l' and k <= k' are formed (a quarter of the work). */
+    fd_mat_mul_tn(a->M, a->Wp, a->FF, Lp, Kp, T, 1.0, 0.0);
     for (size_t l = 0; l < L; l++)
         for (size_t l2 = 0; l2 < L; l2++) {
-            const double *m = a->M + (l * L + l2) * Kt * Kt;
+            const double *m = a->M + packed(l, l2, L) * Kp;
             for (size_t k = 0; k < Kt; k++)
-                memcpy(a->D + (l * Kt + k) * LK + l2 * Kt, m + k * Kt, Kt * sizeof *m);
+                for (size_t k2 = 0; k2 < Kt; k2++)
+                    a->D[(l * Kt + k) * LK + l2 * Kt + k2] = m[packed(k, k2, Kt)];
         }
     /* Right-hand side sum_t q_t ft' is (L, Kt) row-major, i.e. vec in (l, k) order. */
     fd_mat_mul_tn(a->Gn, a->q, a->Fa, L, Kt, T, 1.0, 0.0);

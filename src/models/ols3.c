@@ -43,14 +43,14 @@ static int parse_columns(ols3_model *m, const json_t *hyper, fd_error *err) {
         json_object_foreach((json_t *)hyper, key, v) {
             if (strcmp(key, "columns") != 0)
                 return fd_error_set(err, 400, "bad_hyper",
-                                    "unknown ols3 hyper-parameter \"%s\" (known: columns)", key);
+                                    "hyper.%s: unknown for ols3 (known: columns)", key);
             cols = v;
         }
     }
     if (cols) {
         if (!json_is_array(cols) || json_array_size(cols) != OLS3_NCOLS)
             return fd_error_set(err, 400, "bad_hyper",
-                                "ols3 \"columns\" must list 3 column names or indices");
+                                "hyper.columns: must list 3 column names or indices");
         for (size_t j = 0; j < OLS3_NCOLS; j++) {
             json_t *c = json_array_get(cols, j);
             if (json_is_string(c) && json_string_length(c) > 0 &&
@@ -60,7 +60,7 @@ static int parse_columns(ols3_model *m, const json_t *hyper, fd_error *err) {
                 m->col[j] = (size_t)json_integer_value(c);
             } else {
                 return fd_error_set(err, 400, "bad_hyper",
-                                    "ols3 \"columns\"[%zu] must be a column name or an index >= 0",
+                                    "hyper.columns[%zu]: must be a column name or an index >= 0",
                                     j);
             }
         }
@@ -68,7 +68,7 @@ static int parse_columns(ols3_model *m, const json_t *hyper, fd_error *err) {
     for (size_t j = 0; j < OLS3_NCOLS; j++)
         if (!m->names[j][0] && m->col[j] >= m->base.P)
             return fd_error_set(err, 400, "bad_hyper",
-                                "ols3 column index %zu is out of range for %zu characteristics",
+                                "hyper.columns: index %zu is out of range for %zu characteristics",
                                 m->col[j], m->base.P);
     return 0;
 }

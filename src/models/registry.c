@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "factord/design_cache.h"
 #include "factord/log.h"
 #include "factord/store_labels.h"
 #include "factord/store_models.h"
@@ -22,6 +23,7 @@ typedef struct entry {
 } entry;
 
 struct fd_registry {
+    fd_design_cache *designs; /* stored months and their normalised designs */
     pthread_mutex_t mu;
     pthread_cond_t loaded;
     entry *entries;
@@ -32,6 +34,10 @@ static atomic_size_t live_versions;
 int fd_registry_create(fd_registry **out, fd_error *err) {
     fd_registry *reg = calloc(1, sizeof *reg);
     if (!reg) return fd_error_set(err, 500, "out_of_memory", "model registry");
+    if (fd_design_cache_create(FD_DESIGN_CACHE_MONTHS, &reg->designs, err)) {
+        free(reg);
+        return -1;
+    }
     pthread_mutex_init(&reg->mu, NULL);
     pthread_cond_init(&reg->loaded, NULL);
     *out = reg;
@@ -63,6 +69,7 @@ void fd_registry_destroy(fd_registry *reg) {
         fd_registry_unpin(e->v);
         free(e);
     }
+    fd_design_cache_destroy(reg->designs);
     pthread_mutex_destroy(&reg->mu);
     pthread_cond_destroy(&reg->loaded);
     free(reg);
@@ -293,6 +300,8 @@ const char *fd_registry_state(fd_registry *reg, const char *model, int version, 
     pthread_mutex_unlock(&reg->mu);
     return state;
 }
+
+fd_design_cache *fd_registry_designs(fd_registry *reg) { return reg->designs; }
 
 void fd_registry_counts(fd_registry *reg, size_t *loaded, size_t *live) {
     size_t n = 0;

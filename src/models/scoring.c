@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "factord/dataset.h"
+#include "factord/design_cache.h"
 #include "factord/mat.h"
 #include "factord/preprocess.h"
 #include "factord/store_data.h"
@@ -20,10 +21,11 @@ struct fd_factor_memo {
 /* Characteristic columns of the fit, without the appended constant. */
 static size_t n_characteristics(const fd_version *v) { return v->P - (v->add_constant ? 1 : 0); }
 
-int fd_scoring_design(const fd_version *v, const fd_panel *p, double **z, fd_error *err) {
-    size_t n = p->n_rows, P = v->P, Pc = n_characteristics(v);
+int fd_design_matrix(const fd_panel *p, char *const *names, size_t Pc, int add_constant,
+                     double **z, fd_error *err) {
+    size_t n = p->n_rows, P = Pc + (add_constant ? 1 : 0);
     double *sel = malloc((n ? n : 1) * (Pc ? Pc : 1) * sizeof *sel);
-    double *out = malloc((n ? n : 1) * P * sizeof *out);
+    double *out = malloc((n ? n : 1) * (P ? P : 1) * sizeof *out);
     long *col = malloc((Pc ? Pc : 1) * sizeof *col);
     char missing[400] = "";
     size_t n_missing = 0;
@@ -32,10 +34,10 @@ int fd_scoring_design(const fd_version *v, const fd_panel *p, double **z, fd_err
         goto fail;
     }
     for (size_t j = 0; j < Pc; j++) {
-        col[j] = fd_panel_col(p, v->columns[j]);
+        col[j] = fd_panel_col(p, names[j]);
         if (col[j] < 0 && n_missing++ < 8) {
             size_t len = strlen(missing);
-            snprintf(missing + len, sizeof missing - len, "%s%s", len ? ", " : "", v->columns[j]);
+            snprintf(missing + len, sizeof missing - len, "%s%s", len ? ", " : "", names[j]);
         }
     }
     if (n_missing) {
@@ -49,7 +51,7 @@ int fd_scoring_design(const fd_version *v, const fd_panel *p, double **z, fd_err
     if (fd_preprocess_rank_normalize(sel, n, Pc, err)) goto fail;
     for (size_t i = 0; i < n; i++) {
         memcpy(out + i * P, sel + i * Pc, Pc * sizeof *out);
-        if (v->add_constant) out[i * P + Pc] = 1.0;
+        if (add_constant) out[i * P + Pc] = 1.0;
     }
     free(sel);
     free(col);
@@ -60,6 +62,10 @@ fail:
     free(out);
     free(col);
     return -1;
+}
+
+int fd_scoring_design(const fd_version *v, const fd_panel *p, double **z, fd_error *err) {
+    return fd_design_matrix(p, v->columns, n_characteristics(v), v->add_constant, z, err);
 }
 
 int fd_scoring_betas(const fd_version *v, const fd_panel *p, double **beta, fd_error *err) {
@@ -230,8 +236,10 @@ int fd_scoring_expected(const fd_version *v, const fd_panel *p, const double *la
 
 static json_t *num_or_null(double x) { return isfinite(x) ? json_real(x) : json_null(); }
 
-json_t *fd_scoring_deciles_json(const fd_panel *p, const double *er, const fd_panel *next,
-                                int nb, fd_weighting how, size_t *missing_cap) {
+json_t *fd_scoring_deciles_json(const fd_panel *p, const double *er,
+                                const fd_cached_month *next, int nb, fd_weighting how,
+                                size_t *missing_cap) {
+    const fd_panel *np = next ? fd_cached_panel(next) : NULL;
     size_t n = p->n_rows;
     int *bucket = malloc((n ? n : 1) * sizeof *bucket);
     double *w = malloc((n ? n : 1) * sizeof *w), *r1 = malloc((n ? n : 1) * sizeof *r1);
@@ -243,8 +251,8 @@ json_t *fd_scoring_deciles_json(const fd_panel *p, const double *er, const fd_pa
     *missing_cap = fd_portfolio_weights(bucket, n, nb, how, p->mktcap, w);
     /* Realised returns of month t+1, matched by id. */
     for (size_t i = 0; i < n; i++) {
-        long j = next && next->ret ? fd_panel_row(next, p->ids[i]) : -1;
-        r1[i] = j >= 0 ? next->ret[j] : NAN;
+        long j = np && np->ret ? fd_cached_row(next, p->ids[i]) : -1;
+        r1[i] = j >= 0 ? np->ret[j] : NAN;
     }
     fd_portfolio_bucket_returns(bucket, w, r1, n, nb, bret);
     ports = json_array();

@@ -60,7 +60,8 @@ TEST(managed_portfolio_residual_is_orthogonal_to_z) {
     ASSERT(fd_preprocess_managed_portfolio(z, r, 5, 2, x, NULL, NULL) == 0);
     for (int j = 0; j < 2; j++) {
         double s = 0;
-        for (int i = 0; i < 5; i++) s += z[i * 2 + j] * (r[i] - z[i * 2] * x[0] - z[i * 2 + 1] * x[1]);
+        for (int i = 0; i < 5; i++)
+            s += z[i * 2 + j] * (r[i] - z[i * 2] * x[0] - z[i * 2 + 1] * x[1]);
         ASSERT_NEAR(s, 0.0, 1e-14);
     }
 }
@@ -97,7 +98,8 @@ TEST(radix_ranks_agree_with_comparison_ranks) {
         ASSERT_NEAR(z[i], isnan(x[i]) ? 0.0 : 2.0 * rank[i] / ((double)m + 1) - 1, 1e-14);
 }
 
-TEST_MAIN(T(radix_ranks_agree_with_comparison_ranks), T(ranks_map_to_open_interval_with_ties_averaged),
+TEST_MAIN(T(radix_ranks_agree_with_comparison_ranks),
+          T(ranks_map_to_open_interval_with_ties_averaged),
           T(missing_values_become_the_median_zero), T(columns_are_ranked_independently),
           T(all_missing_column_is_zero_and_constant_column_is_zero),
           T(managed_portfolio_recovers_exact_coefficients),

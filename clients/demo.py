@@ -68,11 +68,13 @@ def main():
          f"{r.get('panel_rows')} security-months; {counts.get('ret_over_100pct', 0)} monthly "
          f"returns over 100% kept, {counts.get('zero_volume_days', 0)} zero-volume days, "
          f"{counts.get('late_tickers', 0)} late tickers")
-    # betasq is left out: every stock of this large-cap sample has a positive beta, so
-    # betasq ranks exactly like beta and the two rank-normalised columns are identical,
-    # which a linear model (IPCA) cannot separate.
-    cols = [c for c in r.get("columns", []) if c != "betasq"]
-    step(f"  characteristics used: {', '.join(cols)} (betasq duplicates beta's ranks here)")
+    # Two characteristics carry nothing in this large-cap sample and are left out: every
+    # stock has a positive beta, so betasq ranks exactly like beta (identical columns after
+    # rank normalisation), and no stock has zero-volume days, so zerotrade is constant.
+    # IPCA answers 422 naming such columns rather than fitting them.
+    cols = [c for c in r.get("columns", []) if c not in ("betasq", "zerotrade")]
+    step(f"  characteristics used: {', '.join(cols)} (betasq duplicates beta's ranks and "
+         "zerotrade is always 0 here)")
     models = {
         "demo-ipca": {"kind": "ipca", "k": 3, "add_constant": True, "hyper": {}, "columns": cols},
         "demo-ca2": {"kind": "ca2", "k": 3, "columns": cols, "hyper": {

@@ -112,10 +112,31 @@ static int identical_columns(const fd_dataset *ds, size_t *a, size_t *b) {
     return 0;
 }
 
+/* 1 if characteristic j takes one value for every security in every period (after rank
+ * normalisation: no cross-sectional variation, e.g. zero-trade days among large caps). */
+static int constant_column(const fd_dataset *ds, size_t j) {
+    for (size_t t = 0; t < ds->T; t++) {
+        const fd_period *p = &ds->periods[t];
+        for (size_t i = 1; i < p->n; i++)
+            if (p->z[i * ds->P + j] != p->z[j]) return 0;
+    }
+    return 1;
+}
+
 /* Turns a singular fit into an error that names the characteristics to drop. */
 static void explain_singular(const fd_dataset *train, fd_error *err) {
     size_t a, b;
-    if (!err || strcmp(err->code, "singular") != 0 || !identical_columns(train, &a, &b)) return;
+    if (!err || strcmp(err->code, "singular") != 0) return;
+    for (size_t j = 0; j < train->P; j++) {
+        if (strcmp(train->col_names[j], "const") == 0 || !constant_column(train, j)) continue;
+        fd_error_set(err, 422, "constant_characteristic",
+                     "characteristic \"%s\" has no cross-sectional variation in any training "
+                     "month (it is the same for every security), which this linear model cannot "
+                     "use: declare the model with \"columns\" leaving it out",
+                     train->col_names[j]);
+        return;
+    }
+    if (!identical_columns(train, &a, &b)) return;
     fd_error_set(err, 422, "collinear_characteristics",
                  "characteristics \"%s\" and \"%s\" are identical after rank normalisation in "
                  "every training month (e.g. betasq when every beta is positive), which this "

@@ -293,5 +293,22 @@ def identical_characteristics_fail_ipca_with_a_named_422():
         check('"c0" and "c_dup"' in job["error"]["message"], job["error"]["message"])
 
 
+@test
+def a_characteristic_without_variation_fails_ipca_with_a_named_422():
+    """A column that is 0 for every security in every month (zero-trade days among large
+    caps) leaves IPCA's system singular: the job must fail naming it."""
+    with Daemon() as d:
+        for month, body in PANELS:
+            flat = {"columns": body["columns"] + ["c_flat"],
+                    "rows": [row + [0.0] for row in body["rows"]]}
+            status, doc, _ = d.json("PUT", "/v1/panels/" + month, flat)
+            check_eq(status, 200, "PUT %s: %r" % (month, doc))
+        declare(d, "flat", "ipca", {})
+        job = wait_job(d, train(d, "flat"))
+        check_eq(job["state"], "failed")
+        check_eq(job["error"]["code"], "constant_characteristic")
+        check('"c_flat"' in job["error"]["message"], job["error"]["message"])
+
+
 if __name__ == "__main__":
     run()

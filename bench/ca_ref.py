@@ -26,22 +26,12 @@ Usage:
   ca_ref.py CSV --check-weights weights.json                         JSON on stdout
 """
 import json
-import os
-import resource
 import sys
 import time
 
+import bench_env  # noqa: E402  (pins threads before numpy loads OpenBLAS)
 
-def _threads_from_argv(argv, default=2):
-    n = default
-    if "--threads" in argv:
-        n = int(argv[argv.index("--threads") + 1])
-    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ[var] = str(n)
-    return n
-
-
-THREADS = _threads_from_argv(sys.argv) if __name__ == "__main__" else 2
+THREADS = bench_env.pin_threads(sys.argv) if __name__ == "__main__" else 2
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
@@ -252,7 +242,8 @@ def main(argv):
     torch.manual_seed(int(hyper["seed"]))
     model = CA(ds["P"], args.K, HIDDEN[args.model]).to(dtype)
     data = to_tensors(ds, dtype)
-    rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    rss_loaded = bench_env.peak_rss_kb()
+    bench_env.reset_peak_rss()
     t0 = time.perf_counter()
     epoch_seconds, losses = train(model, data, hyper)
     fit_seconds = time.perf_counter() - t0
@@ -261,11 +252,11 @@ def main(argv):
                "hyper": hyper, "N_obs": int(sum(len(p[1]) for p in data)), "T": len(data),
                "P": ds["P"], "checksum": ds["checksum"], "fit_seconds": fit_seconds,
                "epoch_seconds": epoch_seconds,
-               "seconds_per_epoch": fit_seconds / max(1, len(epoch_seconds)),
+               "seconds_per_epoch": min(epoch_seconds),
+               "median_epoch_seconds": float(np.median(epoch_seconds)),
                "train_losses": losses, "final_train_loss": losses[-1] if losses else None,
                "final_eval_loss": evaluate(model, data),
-               "rss_before_fit_kb": rss0,
-               "peak_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss},
+               "load_peak_rss_kb": rss_loaded, "fit_peak_rss_kb": bench_env.peak_rss_kb()},
               sys.stdout)
     sys.stdout.write("\n")
     return 0

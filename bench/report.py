@@ -32,8 +32,10 @@ def fmt(v, spec="%.4g"):
 
 
 def mb(run):
-    kb = run.get("process_peak_kb") or run.get("peak_rss_kb")
-    return fmt(kb / 1024.0, "%.0f") if kb else "-"
+    """Peak RSS of the fit (data resident) / of the whole process, in MB."""
+    fit, proc = run.get("fit_peak_rss_kb"), run.get("process_peak_kb")
+    return "%s / %s" % (fmt(fit / 1024.0, "%.0f") if fit else "-",
+                        fmt(proc / 1024.0, "%.0f") if proc else "-")
 
 
 def rel(a, b):
@@ -60,12 +62,16 @@ def main(d):
            % (env.get("label", "models"), env.get("N"), env.get("T"), env.get("P"),
               (c_ipca or {}).get("N_obs", "?"), env.get("K")),
            "",
-           "Threads: %s (OPENBLAS/OMP_NUM_THREADS, torch.set_num_threads). Load before the "
-           "run: %s. CA: %s epochs, hyper %s, no early stopping."
-           % (env.get("threads"), env.get("load"), env.get("epochs"), env.get("hyper")),
+           "Threads: %s per side (OPENBLAS/OMP_NUM_THREADS, torch.set_num_threads). Load: %s. "
+           "IPCA: best of %s fits per side. CA: %s epochs, hyper %s, no early stopping; "
+           "speed-up from the best epoch of each side; final loss = the last epoch's "
+           "training loss (and the in-sample loss in inference mode)."
+           % (env.get("threads"), env.get("load"), env.get("repeat"), env.get("epochs"),
+              env.get("hyper")),
            ""]
-    out.append("| model | implementation | fit s | s/epoch (iterations) | final loss (MSE) "
-               "| R^2 total | peak RSS MB | factord speed-up |")
+    out.append("| model | implementation | fit s | s/epoch best (median); IPCA iterations "
+               "| final loss (MSE) "
+               "| R^2 total | peak RSS MB: fit / process | factord speed-up |")
     out.append("|---|---|---|---|---|---|---|---|")
     py_loop, py_vec = load(d, "py_ipca_loop"), load(d, "py_ipca_vec")
     for name, run in (("factord C", c_ipca), ("numpy, bkelly-lab loops", py_loop),
@@ -96,12 +102,21 @@ def main(d):
                 continue
             speed = "-" if run is c or not c else \
                 "%.1fx" % (run["seconds_per_epoch"] / c["seconds_per_epoch"])
-            out.append("| %s | %s | %s | %s | %s (eval %s) | - | %s | %s |"
+            out.append("| %s | %s | %s | %s (%s) | %s (eval %s) | - | %s | %s |"
                        % (model.upper(), name, fmt(run["fit_seconds"], "%.3f"),
                           fmt(run["seconds_per_epoch"], "%.4f"),
+                          fmt(run.get("median_epoch_seconds"), "%.4f"),
                           fmt(run.get("final_train_loss"), "%.6g"),
                           fmt(run.get("final_eval_loss"), "%.6g"), mb(run), speed))
             rows.append(run)
+        t64 = load(d, "py_%s_f64" % model)
+        if c and t64 and c.get("final_train_loss") and t64.get("final_train_loss"):
+            checks.append("%s after the same %d epochs from different random streams: final "
+                          "training loss C vs torch float64 differ by %.1f%%, in-sample loss "
+                          "by %.1f%% (comparable, not identical: see the next line)"
+                          % (model.upper(), len(c["train_losses"]),
+                             100 * rel(c["final_train_loss"], t64["final_train_loss"]),
+                             100 * rel(c["final_eval_loss"], t64["final_eval_loss"])))
         chk = load(d, "chk_" + model)
         if chk:
             checks.append("%s on identical weights (C's trained weights loaded into torch "
@@ -116,7 +131,9 @@ def main(d):
     out.append("")
     out.append("- Same data on every side: " + same_data(rows))
     out += ["- " + c for c in checks]
-    out.append("- Peak RSS is the whole process (/usr/bin/time -v), data loading included.")
+    out.append("- Peak RSS: of the fit (VmHWM reset just before it, so the data set is resident "
+               "but CSV parsing is not counted) / of the whole process (/usr/bin/time -v, "
+               "loading included; torch's import alone is about 240 MB).")
     print("\n".join(out))
 
 

@@ -9,6 +9,18 @@
 #include "factord/registry.h"
 #include "factord/store_labels.h"
 
+/* A pooled connection for handlers that need the registry too; NULL after answering 503. */
+static fd_db *registry_db(fd_request *req, fd_response *resp) {
+    fd_error err;
+    fd_db *db;
+    if (!req->app->registry) {
+        fd_response_error(resp, 503, "not_serving", "this process has no model registry");
+        return NULL;
+    }
+    if (!(db = fd_app_db_acquire(req->app, &err))) fd_response_from_error(resp, &err);
+    return db;
+}
+
 static void handle_list(fd_request *req, fd_response *resp) {
     fd_error err;
     json_t *labels = NULL;
@@ -53,15 +65,7 @@ static void handle_put(fd_request *req, fd_response *resp) {
                           "and not be \"latest\"", req->params[1]);
         return;
     }
-    if (!req->app->registry) {
-        fd_response_error(resp, 503, "not_serving", "this process has no model registry");
-        return;
-    }
-    db = fd_app_db_acquire(req->app, &err);
-    if (!db) {
-        fd_response_from_error(resp, &err);
-        return;
-    }
+    if (!(db = registry_db(req, resp))) return;
     /* Load (and warm up) before the label moves. */
     if (fd_registry_pin(req->app->registry, db, req->params[0], version, &v, &err) ||
         fd_store_label_set(db, req->params[0], req->params[1], version, &err)) {
@@ -99,15 +103,7 @@ static void handle_retire(fd_request *req, fd_response *resp) {
                           req->params[1]);
         return;
     }
-    if (!req->app->registry) {
-        fd_response_error(resp, 503, "not_serving", "this process has no model registry");
-        return;
-    }
-    db = fd_app_db_acquire(req->app, &err);
-    if (!db) {
-        fd_response_from_error(resp, &err);
-        return;
-    }
+    if (!(db = registry_db(req, resp))) return;
     if (fd_registry_retire(req->app->registry, db, req->params[0], (int)version, &err))
         fd_response_from_error(resp, &err);
     else

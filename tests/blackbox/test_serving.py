@@ -390,6 +390,30 @@ def a_deleted_model_declared_again_is_not_served_old_versions():
     check_eq(len(betas(d, "tmp", "2020-12")["S001"]), 1)  # the new version 1, K = 1
 
 
+@test
+def a_version_that_fails_to_load_keeps_the_label_where_it_was():
+    import sqlite3
+    d, _ = setup()
+    good = train(d, "ip", *TRAIN, declare=False)
+    bad = train(d, "ip", *TRAIN, declare=False)
+    st, js, _ = d.json("PUT", "/v1/models/ip/labels/prod", {"version": good})
+    check_eq(st, 200, str(js))
+    # Corrupt the stored weights of `bad` behind the daemon's back (checksum mismatch).
+    con = sqlite3.connect(d.db_path, timeout=30)
+    con.execute("UPDATE matrices SET data = zeroblob(length(data)) WHERE id = "
+                "(SELECT weights_id FROM model_versions WHERE model = 'ip' AND version = ?)", (bad,))
+    con.commit()
+    con.close()
+    st, js, _ = d.json("PUT", "/v1/models/ip/labels/prod", {"version": bad})
+    d.check_error(st, js, 422, "version_failed")
+    st, js = d.get_json("/v1/models/ip/betas?month=2020-12&ids=S001&version=prod")
+    check_eq(st, 200, str(js))
+    check_eq(js["version"], good)
+    st, js = d.get_json(f"/v1/models/ip/versions/{bad}")
+    check_eq(js["version"]["state"], "failed")
+    check("checksum" in js["version"]["load_error"], js["version"]["load_error"])
+
+
 if __name__ == "__main__":
     try:
         run()

@@ -14,7 +14,7 @@ Algorithm, per the reference:
 With an intercept the ones-factor is a pre-specified factor (the last Gamma column, only
 Gamma_beta is normalised, the tolerance is on Gamma alone); after convergence Gamma_alpha is
 made orthogonal to Gamma_beta (the projection moves into F) and F re-normalised, the
-convention of ../shared/fixtures/ipca/README.md.
+convention of tests/fixtures/ipca (a copy of the reference fixture).
 
 `impl="loop"` runs the reference's per-period loops and Kronecker accumulation literally
 (what the peers' numba version does, minus the JIT); `impl="vec"` is the same algebra
@@ -204,7 +204,7 @@ def main(argv):
     ap.add_argument("--repeat", type=int, default=1)
     ap.add_argument("--selftest", action="store_true")
     ap.add_argument("--fixture", default=os.path.join(
-        os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "fixtures", "ipca"))
+        os.path.dirname(os.path.abspath(__file__)), "..", "tests", "fixtures", "ipca"))
     args = ap.parse_args(argv)
     if args.selftest:
         return 0 if selftest(args.fixture) else 1

@@ -30,7 +30,7 @@ repeat=${FACTORD_BENCH_REPEAT:-3}
 seed=20240501
 py=/usr/bin/python3
 root=${FACTORD_BENCH_DIR:-$build/bench}
-out=$root/$size
+out=$root/$size-t$threads
 mkdir -p "$out"
 export OPENBLAS_NUM_THREADS=$threads OMP_NUM_THREADS=$threads MKL_NUM_THREADS=$threads
 
@@ -72,6 +72,7 @@ measure() { # name, command...: stdout -> NAME.json, /usr/bin/time -v -> NAME.ti
 }
 
 load=$(cut -d' ' -f1-3 /proc/loadavg)
+cores=$(getconf _NPROCESSORS_ONLN) # not nproc: it obeys OMP_NUM_THREADS
 measure c_ipca "$fb" --csv "$csv" --model ipca -K $K --hyper "$ipca_hyper" --threads "$threads" \
   --repeat "$repeat"
 for impl in loop vec; do
@@ -79,6 +80,7 @@ for impl in loop vec; do
     --threads "$threads" --repeat "$repeat"
 done
 for m in ca1 ca2; do
+  rm -f "$out/$m.weights.json"
   measure "c_$m" "$fb" --csv "$csv" --model $m -K $K --hyper "$ca_hyper" --threads "$threads" \
     --export-weights "$out/$m.weights.json"
   measure "py_${m}_f32" $py bench/ca_ref.py "$csv" --model $m -K $K --hyper "$ca_hyper" \
@@ -94,8 +96,8 @@ done
 $py -c 'import json, sys; json.dump(dict(zip(sys.argv[1::2], sys.argv[2::2])), sys.stdout)' \
   label "$size" N $N T $T P $P K $K threads "$threads" epochs "$epochs" hyper "$ca_hyper" \
   repeat "$repeat" \
-  load "$load before, $(cut -d' ' -f1-3 /proc/loadavg) after (1/5/15 min, $(nproc) cores)" \
+  load "$load before, $(cut -d' ' -f1-3 /proc/loadavg) after (1/5/15 min, $cores cores)" \
   >"$out/env.json"
-$py bench/report.py "$out"
+$py bench/report.py "$out" | tee "$out/report.md"
 echo
 echo "Command: make bench BUILD=$build (or bench/models.sh $build $size); raw results in $out"

@@ -160,6 +160,21 @@ int fd_db_migrate_with(fd_db *db, const char *const *sqls, size_t n, fd_error *e
     return rc;
 }
 
+/* Steps a statement, retrying SQLITE_BUSY for up to the busy timeout. Switching a fresh file
+ * to WAL needs an exclusive lock, and SQLite answers BUSY at once, without calling the busy
+ * handler, when two connections would otherwise deadlock on a rollback-journal file: that
+ * happens when several processes or pool connections open a new database together. */
+static int db_step_retrying_busy(sqlite3_stmt *st) {
+    enum { PAUSE_MS = 10 };
+    int rc;
+    for (int waited = 0;; waited += PAUSE_MS) {
+        rc = sqlite3_step(st);
+        if ((rc & 0xff) != SQLITE_BUSY || waited >= FD_DB_BUSY_TIMEOUT_MS) return rc;
+        sqlite3_reset(st);
+        sqlite3_sleep(PAUSE_MS);
+    }
+}
+
 /* Sets the connection pragmas. synchronous=NORMAL is safe with WAL: a commit is appended to
  * the WAL with write() before COMMIT returns, so killing the process (kill -9, crash) never
  * loses or tears a committed transaction; the WAL is fsynced at checkpoints, so only an OS
@@ -172,7 +187,7 @@ static int db_configure(fd_db *db, const char *path, fd_error *err) {
     sqlite3_extended_result_codes(db->h, 1);
     sqlite3_busy_timeout(db->h, FD_DB_BUSY_TIMEOUT_MS);
     if (fd_db_prepare(db, "PRAGMA journal_mode = WAL", &st, err) != 0) return -1;
-    if (sqlite3_step(st) != SQLITE_ROW) {
+    if (db_step_retrying_busy(st) != SQLITE_ROW) {
         fd_db_error(db, err, "PRAGMA journal_mode = WAL");
         sqlite3_finalize(st);
         return -1;

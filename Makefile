@@ -40,6 +40,13 @@ $(BUILD)/libfactord.a: $(LIB_OBJ)
 	@echo "  AR    $@"
 	$(Q)rm -f $@ && ar rcs $@ $^
 
+# The training kernels (layers and the CA network) at -O3: gcc's -O2 cost model leaves their
+# elementwise loops (batch norm, ReLU, conversions) scalar, and they cost as much as the
+# GEMMs. Measured by bench/models.sh.
+KERNEL_OBJ := $(BUILD)/src/nn/layers_f32.o $(BUILD)/src/nn/layers_f64.o \
+              $(BUILD)/src/models/ca_net.o
+$(KERNEL_OBJ): CFLAGS += -O3
+
 $(BUILD)/%.o: %.c | $(BUILD)/gen/migrations.c
 	@mkdir -p $(dir $@)
 	@echo "  CC    $<"

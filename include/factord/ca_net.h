@@ -10,7 +10,8 @@
  *   factor network: x_t (P) managed portfolio -> f_t = W x_t + b (K)
  *   prediction:     rhat_{i,t} = beta_{i,t}' f_t
  *
- * A member's parameters are one block of n_total doubles, laid out so that everything a
+ * A member's parameters are one block of n_total values (double when stored and served,
+ * float while training in single precision), laid out so that everything a
  * penalty touches is contiguous at the front:
  *   [ weights: beta-net W_0 .. W_{n_hidden}, factor W_f ]  n_weights   (L1/L2 apply here)
  *   [ biases b_out, b_f; BN gamma, beta ]                  up to n_train (trained, unpenalised)
@@ -50,57 +51,16 @@ void fd_ca_net_layout(fd_ca_net *net, size_t P, size_t K, size_t n_hidden,
  * mean 0 and variance 1. params (n_total). */
 void fd_ca_net_init(const fd_ca_net *net, double *params, fd_rng *rng);
 
-/* Inference (batch norm with running statistics, no dropout): beta (n, K) from z (n, P).
- * buf_a, buf_b (n, max_hidden) are scratch. Thread-safe on distinct buffers. */
-void fd_ca_net_betas(const fd_ca_net *net, const double *params, const double *z, size_t n,
-                     double *beta, double *buf_a, double *buf_b);
-/* f (B, K) = x (B, P) W_f' + b_f. */
-void fd_ca_net_factors(const fd_ca_net *net, const double *params, const double *x, size_t B,
-                       double *f);
-/* pred (n) where row i of period p gets beta_i' f_p; off (B + 1) row offsets. */
-void fd_ca_predict(double *pred, const double *beta, const double *f, const size_t *off,
-                   size_t B, size_t K);
-
-/* Training workspace for batches of up to cap_rows rows and cap_periods periods. */
-typedef struct fd_ca_work {
-    size_t cap_rows, cap_periods;
-    size_t n_rows, n_periods;          /* the batch currently gathered */
-    size_t *off;                       /* (cap_periods + 1) */
-    double *z;                         /* (cap_rows, P) */
-    double *r;                         /* (cap_rows) */
-    double *x;                         /* (cap_periods, P) */
-    double *f, *df;                    /* (cap_periods, K) */
-    double *pre[FD_CA_MAX_HIDDEN];     /* (cap_rows, h_l) linear outputs */
-    double *xhat[FD_CA_MAX_HIDDEN];    /* (cap_rows, h_l) normalised, for the backward pass */
-    double *rstd[FD_CA_MAX_HIDDEN];    /* (h_l) */
-    double *relu[FD_CA_MAX_HIDDEN];    /* (cap_rows, h_l) ReLU outputs */
-    double *mask[FD_CA_MAX_HIDDEN];    /* (cap_rows, h_l) dropout masks (with dropout only) */
-    double *drop[FD_CA_MAX_HIDDEN];    /* (cap_rows, h_l) after dropout (with dropout only) */
-    double *beta, *dbeta;              /* (cap_rows, K) */
-    double *pred, *dpred;              /* (cap_rows) */
-    double *ga, *gb;                   /* (cap_rows, max_hidden) gradient ping-pong */
-    double *block;                     /* one allocation behind every double pointer above */
-} fd_ca_work;
-
-/* Returns -1 when memory runs out. with_dropout reserves the mask buffers. */
-int fd_ca_work_alloc(fd_ca_work *w, const fd_ca_net *net, size_t cap_rows, size_t cap_periods,
-                     int with_dropout);
-void fd_ca_work_free(fd_ca_work *w);
-/* Empties the batch, then appends periods one at a time (z (n, P), r (n), x (P)); the caller
- * keeps within capacity. */
-void fd_ca_work_clear(fd_ca_work *w);
-void fd_ca_work_add_period(fd_ca_work *w, const fd_ca_net *net, const double *z,
-                           const double *r, const double *x, size_t n);
-
-/* Training-mode forward pass over the gathered batch (>= 2 rows): fills w->pred and every
- * cache the backward pass needs, and moves the batch-norm running statistics in params.
- * With dropout_rate > 0, fresh masks are drawn from rng; rng NULL keeps the masks already in
- * w (gradient checks hold them fixed). */
-void fd_ca_net_forward_train(const fd_ca_net *net, double *params, fd_ca_work *w,
-                             double dropout_rate, fd_rng *rng);
-/* Backward pass from w->dpred (n_rows), the loss gradient with respect to the predictions:
- * ACCUMULATES into grads (n_train). */
-void fd_ca_net_backward(const fd_ca_net *net, const double *params, double *grads,
-                        fd_ca_work *w, double dropout_rate);
+/* Inference, workspaces and training passes, for double (fd_NAME) and float (fd_NAME_f32). */
+#define FD_TYPED_T double
+#define FD_TYPED_FN(name) fd_##name
+#include "factord/ca_net_typed.h"
+#undef FD_TYPED_T
+#undef FD_TYPED_FN
+#define FD_TYPED_T float
+#define FD_TYPED_FN(name) fd_##name##_f32
+#include "factord/ca_net_typed.h"
+#undef FD_TYPED_T
+#undef FD_TYPED_FN
 
 #endif

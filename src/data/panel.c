@@ -44,7 +44,7 @@ int fd_month_parse(const char *text, int *year, int *month, fd_error *err) {
 
 /* Months since year 0 of a valid key, or -1. */
 static long month_index(const char *key) {
-    int y, m;
+    int y = 0, m = 0; /* set by a successful parse; initialised for -O3's flow analysis */
     if (fd_month_parse(key, &y, &m, NULL) != 0) return -1;
     return (long)y * 12 + (m - 1);
 }

@@ -19,21 +19,21 @@
 #include "factord/mat.h"
 #include "factord/nn.h"
 
-typedef struct fit_state {
-    fd_ca_work w;
-    double *grads, *adam_m, *adam_v; /* (n_train) */
-    double *best;                    /* (n_total) */
-    size_t *order;                   /* (T) training period indices, shuffled per epoch */
+/* What both precisions share: the period order (shuffled per epoch) and the workspace
+ * capacity, room for the batch_months largest periods, the largest batch a shuffle can
+ * draw. */
+typedef struct fit_plan {
+    size_t *order;      /* (T) indices of the training periods with observations */
     size_t n_order;
-} fit_state;
+    size_t cap_rows, cap_periods;
+} fit_plan;
 
-static void state_free(fit_state *s) {
-    fd_ca_work_free(&s->w);
-    free(s->grads);
-    free(s->adam_m);
-    free(s->adam_v);
-    free(s->best);
-    free(s->order);
+/* Every member starts from the same period order, so member j trains exactly as a single
+ * model with seed + j would. */
+static void plan_reset_order(fit_plan *plan, const fd_dataset *train) {
+    plan->n_order = 0;
+    for (size_t t = 0; t < train->T; t++)
+        if (train->periods[t].n > 0) plan->order[plan->n_order++] = t;
 }
 
 static int cmp_desc(const void *a, const void *b) {
@@ -77,108 +77,20 @@ static int check_dataset(const fd_ca_model *m, const fd_dataset *ds, const char 
     return 0;
 }
 
-static double data_loss(const fd_ca_hyper *h, double *dpred, const double *pred,
-                        const double *r, size_t n) {
-    return h->huber ? fd_loss_huber(dpred, pred, r, n, h->huber_delta)
-                    : fd_loss_mse(dpred, pred, r, n);
-}
-
-/* Mean data loss over every row of ds in inference mode, in chunks of the workspace. */
-static double eval_loss(const fd_ca_model *m, const double *params, const fd_dataset *ds,
-                        fd_ca_work *w) {
-    const fd_ca_net *net = &m->net;
-    double sum = 0.0;
-    size_t rows = 0, off[2] = {0, 0};
-    for (size_t t = 0; t < ds->T; t++) {
-        const fd_period *p = &ds->periods[t];
-        if (p->n == 0) continue;
-        fd_ca_net_factors(net, params, p->x, 1, w->f);
-        for (size_t i0 = 0; i0 < p->n; i0 += w->cap_rows) {
-            size_t n = p->n - i0 < w->cap_rows ? p->n - i0 : w->cap_rows;
-            fd_ca_net_betas(net, params, p->z + i0 * net->P, n, w->beta, w->ga, w->gb);
-            off[1] = n;
-            fd_ca_predict(w->pred, w->beta, w->f, off, 1, net->K);
-            sum += data_loss(&m->hyper, NULL, w->pred, p->r + i0, n) * (double)n;
-            rows += n;
-        }
-    }
-    return sum / (double)rows;
-}
-
-/* One epoch over the training periods; returns the row-weighted mean batch loss. */
-static double train_epoch(fd_ca_model *m, double *params, const fd_dataset *train,
-                          fit_state *s, fd_adam *opt, fd_rng *rng) {
-    const fd_ca_net *net = &m->net;
-    const fd_ca_hyper *h = &m->hyper;
-    double sum = 0.0;
-    size_t rows = 0;
-    fd_rng_shuffle(rng, s->order, s->n_order);
-    for (size_t b0 = 0; b0 < s->n_order; b0 += (size_t)h->batch_months) {
-        size_t b1 = b0 + (size_t)h->batch_months;
-        if (b1 > s->n_order) b1 = s->n_order;
-        fd_ca_work_clear(&s->w);
-        for (size_t j = b0; j < b1; j++) {
-            const fd_period *p = &train->periods[s->order[j]];
-            fd_ca_work_add_period(&s->w, net, p->z, p->r, p->x, p->n);
-        }
-        if (s->w.n_rows < 2) continue;
-        fd_ca_net_forward_train(net, params, &s->w, h->dropout, rng);
-        double loss = data_loss(h, s->w.dpred, s->w.pred, s->w.r, s->w.n_rows);
-        memset(s->grads, 0, net->n_train * sizeof *s->grads);
-        fd_ca_net_backward(net, params, s->grads, &s->w, h->dropout);
-        if (h->l1 > 0) fd_penalty_l1(s->grads, params, net->n_weights, h->l1);
-        if (h->l2 > 0) fd_penalty_l2(s->grads, params, net->n_weights, h->l2);
-        fd_adam_step(opt, params, s->grads, s->adam_m, s->adam_v, net->n_train);
-        sum += loss * (double)s->w.n_rows;
-        rows += s->w.n_rows;
-    }
-    return rows ? sum / (double)rows : NAN;
-}
-
-static int train_member(fd_ca_model *m, int member, const fd_dataset *train,
-                        const fd_dataset *valid, const fd_fit_opts *opts, fit_state *s,
-                        fd_error *err) {
-    const fd_ca_net *net = &m->net;
-    const fd_ca_hyper *h = &m->hyper;
-    double *params = m->params + (size_t)member * net->n_total;
-    double best = INFINITY;
-    int since_best = 0;
-    fd_rng rng;
-    fd_adam opt = {.lr = h->lr, .beta1 = h->adam_beta1, .beta2 = h->adam_beta2,
-                   .eps = h->adam_eps, .t = 0};
-    /* Every member starts from the same period order, so member j trains exactly as a single
-     * model with seed + j would. */
-    for (size_t t = 0, k = 0; t < train->T; t++)
-        if (train->periods[t].n > 0) s->order[k++] = t;
-    fd_rng_seed(&rng, h->seed + (uint64_t)member);
-    fd_ca_net_init(net, params, &rng);
-    memset(s->adam_m, 0, net->n_train * sizeof *s->adam_m);
-    memset(s->adam_v, 0, net->n_train * sizeof *s->adam_v);
-    memcpy(s->best, params, net->n_total * sizeof *params);
-    for (int epoch = 1; epoch <= h->epochs; epoch++) {
-        fd_fit_event ev = {.member = member, .n_members = h->ensemble, .epoch = epoch,
-                           .max_epochs = h->epochs, .valid_loss = NAN};
-        ev.train_loss = train_epoch(m, params, train, s, &opt, &rng);
-        if (!isfinite(ev.train_loss))
-            return fd_error_set(err, 422, "training_diverged",
-                                "member %d, epoch %d: the training loss is not finite; try "
-                                "a lower lr", member, epoch);
-        if (valid) ev.valid_loss = eval_loss(m, params, valid, &s->w);
-        if (opts && opts->progress && opts->progress(opts->ctx, &ev))
-            return fd_error_set(err, 409, "cancelled", "training cancelled at member %d, "
-                                "epoch %d", member, epoch);
-        if (!valid) continue;
-        if (ev.valid_loss < best) {
-            best = ev.valid_loss;
-            since_best = 0;
-            memcpy(s->best, params, net->n_total * sizeof *params);
-        } else if (++since_best >= h->patience) {
-            break;
-        }
-    }
-    if (valid) memcpy(params, s->best, net->n_total * sizeof *params);
-    return 0;
-}
+#define NN_T float
+#define NN_FN(name) fd_##name##_f32
+#define TR_FN(name) name##_f32
+#include "ca_train_typed.inc"
+#undef NN_T
+#undef NN_FN
+#undef TR_FN
+#define NN_T double
+#define NN_FN(name) fd_##name
+#define TR_FN(name) name##_f64
+#include "ca_train_typed.inc"
+#undef NN_T
+#undef NN_FN
+#undef TR_FN
 
 /* (K, K) C = (F' F + ridge I)^-1 F' G for F, G (T, K): the least-squares map with
  * F C ~ G. The tiny ridge (1e-10 of the mean diagonal) keeps a member whose factors are
@@ -255,12 +167,10 @@ static int combine_members(fd_ca_model *m, const fd_dataset *train, fd_error *er
 
 int fd_ca_fit(fd_ca_model *m, const fd_dataset *train, const fd_dataset *valid,
               const fd_fit_opts *opts, fd_error *err) {
-    const fd_ca_net *net = &m->net;
-    fit_state s;
-    size_t train_rows, valid_rows = 0, cap_rows = 0, cap_periods;
+    fit_plan plan = {0};
+    size_t train_rows, valid_rows = 0;
     size_t *sizes = NULL;
     int rc = -1;
-    memset(&s, 0, sizeof s);
     m->fitted = 0;
     if (!train) return fd_error_set(err, 422, "no_training_data", "no training dataset");
     if (check_dataset(m, train, "train", &train_rows, err) != 0) return -1;
@@ -272,35 +182,25 @@ int fd_ca_fit(fd_ca_model *m, const fd_dataset *train, const fd_dataset *valid,
     if (valid && valid_rows == 0)
         return fd_error_set(err, 422, "no_validation_data",
                             "the validation window has no observations");
-    /* Room for the batch_months largest periods, the largest batch a shuffle can draw. */
     sizes = malloc(train->T * sizeof *sizes);
-    s.order = malloc(train->T * sizeof *s.order);
-    if (!sizes || !s.order) goto oom;
-    for (size_t t = 0; t < train->T; t++) {
-        sizes[t] = train->periods[t].n;
-        if (train->periods[t].n > 0) s.order[s.n_order++] = t;
+    plan.order = malloc(train->T * sizeof *plan.order);
+    if (!sizes || !plan.order) {
+        fd_error_set(err, 500, "out_of_memory", "allocating the training plan");
+        goto done;
     }
+    for (size_t t = 0; t < train->T; t++) sizes[t] = train->periods[t].n;
+    plan_reset_order(&plan, train);
     qsort(sizes, train->T, sizeof *sizes, cmp_desc);
-    cap_periods = (size_t)m->hyper.batch_months < s.n_order ? (size_t)m->hyper.batch_months
-                                                            : s.n_order;
-    for (size_t t = 0; t < cap_periods; t++) cap_rows += sizes[t];
-    if (fd_ca_work_alloc(&s.w, net, cap_rows, cap_periods, m->hyper.dropout > 0) != 0)
-        goto oom;
-    s.grads = malloc(net->n_train * sizeof *s.grads);
-    s.adam_m = malloc(net->n_train * sizeof *s.adam_m);
-    s.adam_v = malloc(net->n_train * sizeof *s.adam_v);
-    s.best = malloc(net->n_total * sizeof *s.best);
-    if (!s.grads || !s.adam_m || !s.adam_v || !s.best) goto oom;
-    for (int j = 0; j < m->hyper.ensemble; j++)
-        if (train_member(m, j, train, valid, opts, &s, err) != 0) goto done;
-    if (m->hyper.ensemble > 1 && combine_members(m, train, err) != 0) goto done;
-    m->fitted = 1;
-    rc = 0;
-    goto done;
-oom:
-    fd_error_set(err, 500, "out_of_memory", "allocating the training workspace");
+    plan.cap_periods = (size_t)m->hyper.batch_months < plan.n_order
+                           ? (size_t)m->hyper.batch_months
+                           : plan.n_order;
+    for (size_t t = 0; t < plan.cap_periods; t++) plan.cap_rows += sizes[t];
+    rc = m->hyper.float64 ? train_members_f64(m, train, valid, opts, &plan, err)
+                          : train_members_f32(m, train, valid, opts, &plan, err);
+    if (rc == 0 && m->hyper.ensemble > 1) rc = combine_members(m, train, err);
+    if (rc == 0) m->fitted = 1;
 done:
     free(sizes);
-    state_free(&s);
+    free(plan.order);
     return rc;
 }

@@ -4,7 +4,10 @@
  * weights, early stopping, batch norm) and PyTorch's conventions elsewhere. batch_months = 5
  * gives about 10,000 observations per batch on a 2,000-stock universe, GKX's batch size,
  * while keeping every batch made of whole months (the factor network needs a month's
- * managed portfolio). ensemble defaults to 1 so tests stay fast; GKX average 10. */
+ * managed portfolio). ensemble defaults to 1 so tests stay fast; GKX average 10. Training
+ * runs in float32 by default, as PyTorch and GKX's TensorFlow do; "float64" trains in double
+ * (slower, for comparisons with a double-precision reference). Stored weights are double
+ * either way. */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -13,7 +16,7 @@
 
 static const char *const known_keys[] = {
     "seed", "epochs", "patience", "batch_months", "ensemble", "lr", "adam_beta1",
-    "adam_beta2", "adam_eps", "l1", "l2", "dropout", "loss", "huber_delta", NULL,
+    "adam_beta2", "adam_eps", "l1", "l2", "dropout", "loss", "huber_delta", "precision", NULL,
 };
 
 static int bad(fd_error *err, const char *key, const char *want) {
@@ -94,6 +97,13 @@ int fd_ca_hyper_parse(const json_t *hyper, fd_ca_hyper *out, fd_error *err) {
         if (s && strcmp(s, "mse") == 0) h.huber = 0;
         else if (s && strcmp(s, "huber") == 0) h.huber = 1;
         else return bad(err, "loss", "\"mse\" or \"huber\"");
+    }
+    value = hyper ? json_object_get(hyper, "precision") : NULL;
+    if (value) {
+        const char *s = json_string_value(value);
+        if (s && strcmp(s, "float32") == 0) h.float64 = 0;
+        else if (s && strcmp(s, "float64") == 0) h.float64 = 1;
+        else return bad(err, "precision", "\"float32\" or \"float64\"");
     }
     h.seed = (uint64_t)seed;
     h.epochs = (int)epochs;

@@ -21,6 +21,8 @@ typedef struct fd_ca_hyper {
     double dropout;     /* rate on the hidden layers' outputs, 0 for none */
     int huber;          /* loss: 0 mean squared error, 1 Huber */
     double huber_delta;
+    int float64;        /* train in double (1) or float (0, the default); weights are stored
+                         * as double either way */
 } fd_ca_hyper;
 
 typedef struct fd_ca_model {

@@ -401,6 +401,108 @@ TEST(ca3_network_with_dropout_gradients_match_finite_differences) {
     check_ca_network(3, hidden, 0.2);
 }
 
+/* ---- the float family against the double one ----
+ * Training runs in float (fd_*_f32). Its layers are the same source as the double ones, so
+ * the check is that one float pass equals the double pass to float's precision: relative
+ * error about n_terms * 2^-24 for sums of n_terms, i.e. 1e-5 here, and 1e-4 for gradients,
+ * whose batch-norm backward subtracts means of nearly cancelling terms. */
+static double max_abs(const double *v, size_t n) {
+    double m = 0.0;
+    for (size_t i = 0; i < n; i++) m = fmax(m, fabs(v[i]));
+    return m;
+}
+
+/* Fails unless |f - d| <= rel * max|d| everywhere, naming the worst element. */
+static int close_to_double(const char *what, const float *f, const double *d, size_t n,
+                           double rel) {
+    double tol = rel * max_abs(d, n);
+    for (size_t i = 0; i < n; i++)
+        if (!(fabs((double)f[i] - d[i]) <= tol)) {
+            tl_fail(__FILE__, __LINE__, "%s[%zu]: float %.9g vs double %.9g (tolerance %.3g)",
+                    what, i, (double)f[i], d[i], tol);
+            return 0;
+        }
+    return 1;
+}
+
+TEST(float_network_matches_double_network) {
+    enum { P = 6, K = 3, B = 3, N = 150 };
+    size_t hidden[3] = {32, 16, 8}, rows[B] = {40, 50, 60};
+    double *z = malloc(N * P * sizeof *z), r[N], x[B * P], dropout = 0.2;
+    fd_ca_net net;
+    fd_ca_work w;
+    fd_ca_work_f32 wf;
+    fd_rng rng;
+    fd_rng_seed(&rng, 5);
+    fd_ca_net_layout(&net, P, K, 3, hidden);
+    ASSERT(z != NULL);
+    ASSERT_INT_EQ(fd_ca_work_alloc(&w, &net, N, B, 1), 0);
+    ASSERT_INT_EQ(fd_ca_work_alloc_f32(&wf, &net, N, B, 1), 0);
+    double *params = malloc(net.n_total * sizeof *params);
+    double *grads = calloc(net.n_train, sizeof *grads);
+    float *params_f = malloc(net.n_total * sizeof *params_f);
+    float *grads_f = calloc(net.n_train, sizeof *grads_f);
+    ASSERT(params && grads && params_f && grads_f);
+    fd_ca_net_init(&net, params, &rng);
+    for (size_t i = 0; i < net.n_total; i++) params_f[i] = (float)params[i];
+    fill_uniform(z, N * P, -1, 1, &rng);
+    fill_uniform(r, N, -0.5, 0.5, &rng);
+    fill_uniform(x, B * P, -1, 1, &rng);
+    fd_ca_work_clear(&w);
+    fd_ca_work_clear_f32(&wf);
+    for (size_t p = 0, at = 0; p < B; at += rows[p], p++) {
+        fd_ca_work_add_period(&w, &net, z + at * P, r + at, x + p * P, rows[p]);
+        fd_ca_work_add_period_f32(&wf, &net, z + at * P, r + at, x + p * P, rows[p]);
+    }
+    /* The same dropout masks on both sides: drawn in double, copied. */
+    for (size_t l = 0; l < 3; l++) {
+        fd_dropout_mask(w.mask[l], N * hidden[l], dropout, &rng);
+        for (size_t i = 0; i < N * hidden[l]; i++) wf.mask[l][i] = (float)w.mask[l][i];
+    }
+    fd_ca_net_forward_train(&net, params, &w, dropout, NULL);
+    fd_ca_net_forward_train_f32(&net, params_f, &wf, dropout, NULL);
+    double loss = fd_loss_mse(w.dpred, w.pred, w.r, N);
+    double loss_f = fd_loss_mse_f32(wf.dpred, wf.pred, wf.r, N);
+    fd_ca_net_backward(&net, params, grads, &w, dropout);
+    fd_ca_net_backward_f32(&net, params_f, grads_f, &wf, dropout);
+    int ok = close_to_double("pred", wf.pred, w.pred, N, 1e-5) &&
+             close_to_double("running stats", params_f + net.n_train, params + net.n_train,
+                             net.n_total - net.n_train, 1e-5) &&
+             close_to_double("grads", grads_f, grads, net.n_train, 1e-4);
+    double loss_err = fabs(loss_f - loss) / loss;
+    free(z);
+    free(params);
+    free(grads);
+    free(params_f);
+    free(grads_f);
+    fd_ca_work_free(&w);
+    fd_ca_work_free_f32(&wf);
+    ASSERT(ok);
+    ASSERT(loss_err < 1e-5);
+}
+
+TEST(float_adam_and_penalties_match_double) {
+    enum { N = 64 };
+    double p[N], g[N], m[N] = {0}, v[N] = {0};
+    float pf[N], gf[N], mf[N] = {0}, vf[N] = {0};
+    fd_adam a = {.lr = 1e-3, .beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8}, af = a;
+    fd_rng rng;
+    fd_rng_seed(&rng, 9);
+    fill_away_from_zero(p, N, &rng);
+    for (size_t i = 0; i < N; i++) pf[i] = (float)p[i];
+    for (int step = 0; step < 5; step++) {
+        fill_uniform(g, N, -1, 1, &rng);
+        for (size_t i = 0; i < N; i++) gf[i] = (float)g[i];
+        double l1 = fd_penalty_l1(g, p, N, 1e-3), l1f = fd_penalty_l1_f32(gf, pf, N, 1e-3);
+        double l2 = fd_penalty_l2(g, p, N, 1e-2), l2f = fd_penalty_l2_f32(gf, pf, N, 1e-2);
+        ASSERT_NEAR(l1f, l1, 1e-6 * l1);
+        ASSERT_NEAR(l2f, l2, 1e-6 * l2);
+        fd_adam_step(&a, p, g, m, v, N);
+        fd_adam_step_f32(&af, pf, gf, mf, vf, N);
+    }
+    ASSERT(close_to_double("params after 5 Adam steps", pf, p, N, 1e-6));
+}
+
 TEST_MAIN(T(linear_gradients_match_finite_differences),
           T(linear_backward_accumulates_parameter_gradients),
           T(relu_gradient_matches_finite_differences),
@@ -418,4 +520,6 @@ TEST_MAIN(T(linear_gradients_match_finite_differences),
           T(adam_two_steps_match_hand_computed_values),
           T(ca0_network_gradients_match_finite_differences),
           T(ca2_network_gradients_match_finite_differences),
+          T(float_network_matches_double_network),
+          T(float_adam_and_penalties_match_double),
           T(ca3_network_with_dropout_gradients_match_finite_differences))

@@ -1,0 +1,57 @@
+/* The typed half of fd_ca_net (see factord/ca_net.h, which includes this file twice): every
+ * declaration below exists for FD_TYPED_T = double, named fd_NAME, and for FD_TYPED_T = float, named
+ * fd_NAME_f32 (fd_ca_work_f32 included). Parameter blocks follow the layout in ca_net.h in
+ * either type. No include guard on purpose; include factord/ca_net.h, never this file. */
+
+/* Inference (batch norm with running statistics, no dropout): beta (n, K) from z (n, P).
+ * buf_a, buf_b (n, max_hidden) are scratch. Thread-safe on distinct buffers. */
+void FD_TYPED_FN(ca_net_betas)(const fd_ca_net *net, const FD_TYPED_T *params, const FD_TYPED_T *z, size_t n,
+                         FD_TYPED_T *beta, FD_TYPED_T *buf_a, FD_TYPED_T *buf_b);
+/* f (B, K) = x (B, P) W_f' + b_f. */
+void FD_TYPED_FN(ca_net_factors)(const fd_ca_net *net, const FD_TYPED_T *params, const FD_TYPED_T *x, size_t B,
+                           FD_TYPED_T *f);
+/* pred (n) where row i of period p gets beta_i' f_p; off (B + 1) row offsets. */
+void FD_TYPED_FN(ca_predict)(FD_TYPED_T *pred, const FD_TYPED_T *beta, const FD_TYPED_T *f, const size_t *off,
+                       size_t B, size_t K);
+
+/* Training workspace for batches of up to cap_rows rows and cap_periods periods. */
+typedef struct FD_TYPED_FN(ca_work) {
+    size_t cap_rows, cap_periods;
+    size_t n_rows, n_periods;        /* the batch currently gathered */
+    size_t *off;                     /* (cap_periods + 1) */
+    FD_TYPED_T *z;                         /* (cap_rows, P) */
+    FD_TYPED_T *r;                         /* (cap_rows) */
+    FD_TYPED_T *x;                         /* (cap_periods, P) */
+    FD_TYPED_T *f, *df;                    /* (cap_periods, K) */
+    FD_TYPED_T *pre[FD_CA_MAX_HIDDEN];     /* (cap_rows, h_l) linear outputs */
+    FD_TYPED_T *xhat[FD_CA_MAX_HIDDEN];    /* (cap_rows, h_l) normalised, for the backward pass */
+    FD_TYPED_T *rstd[FD_CA_MAX_HIDDEN];    /* (h_l) */
+    FD_TYPED_T *relu[FD_CA_MAX_HIDDEN];    /* (cap_rows, h_l) ReLU outputs */
+    FD_TYPED_T *mask[FD_CA_MAX_HIDDEN];    /* (cap_rows, h_l) dropout masks (with dropout only) */
+    FD_TYPED_T *drop[FD_CA_MAX_HIDDEN];    /* (cap_rows, h_l) after dropout (with dropout only) */
+    FD_TYPED_T *beta, *dbeta;              /* (cap_rows, K) */
+    FD_TYPED_T *pred, *dpred;              /* (cap_rows) */
+    FD_TYPED_T *ga, *gb;                   /* (cap_rows, max_hidden) gradient ping-pong */
+    FD_TYPED_T *block;                     /* one allocation behind every FD_TYPED_T pointer above */
+} FD_TYPED_FN(ca_work);
+
+/* Returns -1 when memory runs out. with_dropout reserves the mask buffers. */
+int FD_TYPED_FN(ca_work_alloc)(FD_TYPED_FN(ca_work) *w, const fd_ca_net *net, size_t cap_rows,
+                         size_t cap_periods, int with_dropout);
+void FD_TYPED_FN(ca_work_free)(FD_TYPED_FN(ca_work) *w);
+/* Empties the batch, then appends periods one at a time (z (n, P), r (n), x (P), stored
+ * data in double, converted to FD_TYPED_T); the caller keeps within capacity. */
+void FD_TYPED_FN(ca_work_clear)(FD_TYPED_FN(ca_work) *w);
+void FD_TYPED_FN(ca_work_add_period)(FD_TYPED_FN(ca_work) *w, const fd_ca_net *net, const double *z,
+                               const double *r, const double *x, size_t n);
+
+/* Training-mode forward pass over the gathered batch (>= 2 rows): fills w->pred and every
+ * cache the backward pass needs, and moves the batch-norm running statistics in params.
+ * With dropout_rate > 0, fresh masks are drawn from rng; rng NULL keeps the masks already in
+ * w (gradient checks hold them fixed). */
+void FD_TYPED_FN(ca_net_forward_train)(const fd_ca_net *net, FD_TYPED_T *params, FD_TYPED_FN(ca_work) *w,
+                                 double dropout_rate, fd_rng *rng);
+/* Backward pass from w->dpred (n_rows), the loss gradient with respect to the predictions:
+ * ACCUMULATES into grads (n_train). */
+void FD_TYPED_FN(ca_net_backward)(const fd_ca_net *net, const FD_TYPED_T *params, FD_TYPED_T *grads,
+                            FD_TYPED_FN(ca_work) *w, double dropout_rate);

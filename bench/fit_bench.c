@@ -220,7 +220,9 @@ int main(int argc, char **argv) {
 
     /* Each repeat fits a fresh model; the best time is reported (the machine is shared, so
      * the minimum is the least disturbed run), the last fit is evaluated. */
-    fd_fit_opts opts = {on_epoch, &log};
+    /* The fit may use `threads` threads, as a training job with blas_threads = threads does:
+     * OpenBLAS's for IPCA, a batch-splitting team for the CA models. */
+    fd_fit_opts opts = {on_epoch, &log, threads};
     rss0 = peak_rss_kb();
     reset_peak_rss();
     for (int r = 0; r < repeat; r++) {

@@ -28,8 +28,10 @@
 #include <stddef.h>
 
 #include "factord/rng.h"
+#include "factord/team.h"
 
 #define FD_CA_MAX_HIDDEN 3
+#define FD_CA_MAX_WIDTH 64 /* widest hidden layer a workspace accepts (CA3's widest is 32) */
 
 typedef struct fd_ca_net {
     size_t P, K, n_hidden;

@@ -35,7 +35,8 @@ typedef struct FD_TYPED_FN(ca_work) {
     FD_TYPED_T *block;                     /* one allocation behind every FD_TYPED_T pointer above */
 } FD_TYPED_FN(ca_work);
 
-/* Returns -1 when memory runs out. with_dropout reserves the mask buffers. */
+/* Returns -1 when memory runs out or a hidden layer is wider than FD_CA_MAX_WIDTH.
+ * with_dropout reserves the mask buffers. */
 int FD_TYPED_FN(ca_work_alloc)(FD_TYPED_FN(ca_work) *w, const fd_ca_net *net, size_t cap_rows,
                          size_t cap_periods, int with_dropout);
 void FD_TYPED_FN(ca_work_free)(FD_TYPED_FN(ca_work) *w);
@@ -44,6 +45,45 @@ void FD_TYPED_FN(ca_work_free)(FD_TYPED_FN(ca_work) *w);
 void FD_TYPED_FN(ca_work_clear)(FD_TYPED_FN(ca_work) *w);
 void FD_TYPED_FN(ca_work_add_period)(FD_TYPED_FN(ca_work) *w, const fd_ca_net *net, const double *z,
                                const double *r, const double *x, size_t n);
+
+/* One worker's part of a data-parallel training step: its rows of the batch, and partial
+ * sums that the step adds up in worker order (so results depend on the number of workers,
+ * never on their timing). */
+typedef struct FD_TYPED_FN(ca_share) {
+    size_t r0, r1;                     /* rows r0 .. r1 - 1 of the batch */
+    FD_TYPED_T *grads;                 /* (n_train) this worker's parameter gradients */
+    FD_TYPED_T *df;                    /* (cap_periods, K) its part of the factor gradients */
+    double loss;                       /* its rows' share of the batch's data loss */
+    /* per hidden layer: [0] sums of (x - shift), [1] of their squares (forward), or of
+     * dy and dy xhat (backward), over its rows */
+    double fwd[FD_CA_MAX_HIDDEN][2][FD_CA_MAX_WIDTH];
+    double bwd[FD_CA_MAX_HIDDEN][2][FD_CA_MAX_WIDTH];
+    FD_TYPED_T shift[FD_CA_MAX_HIDDEN][FD_CA_MAX_WIDTH]; /* its first row's pre-activations */
+} FD_TYPED_FN(ca_share);
+
+/* A team and one share per member, for fd_ca_net_train_step. */
+typedef struct FD_TYPED_FN(ca_step) {
+    fd_team *team;                     /* borrowed */
+    int n;                             /* members */
+    FD_TYPED_FN(ca_share) *shares;     /* (n) */
+    FD_TYPED_T *block;                 /* grads and df of every share */
+} FD_TYPED_FN(ca_step);
+
+/* -1 when memory runs out. The team stays the caller's. */
+int FD_TYPED_FN(ca_step_alloc)(FD_TYPED_FN(ca_step) *s, const fd_ca_net *net, size_t cap_periods,
+                               fd_team *team);
+void FD_TYPED_FN(ca_step_free)(FD_TYPED_FN(ca_step) *s);
+
+/* One training step's passes over the gathered batch (>= 2 rows), split by rows across the
+ * step's team: training-mode forward pass (moving the batch-norm running statistics in
+ * params; with dropout_rate > 0 fresh masks from rng), the data loss (MSE, or Huber with
+ * threshold huber_delta when huber is set) and its gradient, which ACCUMULATES into grads
+ * (n_train). Returns the data loss. Equal to forward_train + loss + backward below, up to
+ * the order in which the workers' sums are added. */
+double FD_TYPED_FN(ca_net_train_step)(const fd_ca_net *net, FD_TYPED_T *params,
+                                      FD_TYPED_T *grads, FD_TYPED_FN(ca_work) *w,
+                                      FD_TYPED_FN(ca_step) *s, double dropout_rate,
+                                      int huber, double huber_delta, fd_rng *rng);
 
 /* Training-mode forward pass over the gathered batch (>= 2 rows): fills w->pred and every
  * cache the backward pass needs, and moves the batch-norm running statistics in params.

@@ -34,6 +34,10 @@ typedef struct fd_fit_opts {
      * "cancelled"). May be NULL. */
     int (*progress)(void *ctx, const fd_fit_event *ev);
     void *ctx;
+    /* Threads one fit may use (0 or 1: the calling thread alone). The conditional
+     * autoencoders split each batch across that many threads, and their BLAS calls then run
+     * single-threaded; the other models leave threading to OpenBLAS. */
+    int threads;
 } fd_fit_opts;
 
 typedef struct fd_model_ops {

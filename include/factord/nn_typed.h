@@ -40,6 +40,38 @@ void FD_TYPED_FN(batchnorm_forward_infer)(FD_TYPED_T *y, const FD_TYPED_T *x, co
                                 const FD_TYPED_T *beta, const FD_TYPED_T *run_mean,
                                 const FD_TYPED_T *run_var, size_t n, size_t C);
 
+/* Batch normalisation in phases, for data-parallel training: each worker runs the row
+ * phases on its own rows, and the sums of all workers are added (in a fixed order) before
+ * the next phase. The functions above are these phases over all rows. Every phase works on
+ * C features of rows with stride ld (C <= ld: a column block of a wider matrix); sums are
+ * double and ACCUMULATE into the caller's (C) arrays.
+ *   forward:  bn_moments (rows) -> add sums -> bn_stats -> bn_normalise (rows)
+ *   backward: bn_grad_sums (rows) -> add sums -> bn_grad_coeffs -> bn_grad_apply (rows)
+ * shift (C) is any one row of the whole batch (the first, in practice), the same for every
+ * worker. bn_stats gives mean and rstd (C) over n rows in all and moves the running averages
+ * (NULL: left alone). bn_grad_sums masks dy in place where relu_y <= 0 (relu_y NULL: no
+ * ReLU). bn_grad_coeffs adds to dgamma, dbeta (NULL: skipped) and gives the per-feature
+ * k, a, b (C) with which bn_grad_apply computes dx = k dy - a - b xhat (dx may equal dy). */
+void FD_TYPED_FN(bn_moments)(const FD_TYPED_T *x, size_t n, size_t C, size_t ld,
+                             const FD_TYPED_T *shift, double *sum, double *sumsq);
+void FD_TYPED_FN(bn_stats)(FD_TYPED_T *mean, FD_TYPED_T *rstd, FD_TYPED_T *run_mean,
+                           FD_TYPED_T *run_var, const double *sum, const double *sumsq,
+                           const FD_TYPED_T *shift, size_t n, size_t C);
+void FD_TYPED_FN(bn_normalise)(FD_TYPED_T *y, FD_TYPED_T *xhat, const FD_TYPED_T *x, size_t n,
+                               size_t C, size_t ld, const FD_TYPED_T *mean,
+                               const FD_TYPED_T *rstd, const FD_TYPED_T *gamma,
+                               const FD_TYPED_T *beta, int relu);
+void FD_TYPED_FN(bn_grad_sums)(FD_TYPED_T *dy, const FD_TYPED_T *xhat,
+                               const FD_TYPED_T *relu_y, size_t n, size_t C, size_t ld,
+                               double *s, double *sx);
+void FD_TYPED_FN(bn_grad_coeffs)(FD_TYPED_T *dgamma, FD_TYPED_T *dbeta, FD_TYPED_T *k,
+                                 FD_TYPED_T *a, FD_TYPED_T *b, const double *s,
+                                 const double *sx, const FD_TYPED_T *gamma,
+                                 const FD_TYPED_T *rstd, size_t n, size_t C);
+void FD_TYPED_FN(bn_grad_apply)(FD_TYPED_T *dx, const FD_TYPED_T *dy, const FD_TYPED_T *xhat,
+                                size_t n, size_t C, size_t ld, const FD_TYPED_T *k,
+                                const FD_TYPED_T *a, const FD_TYPED_T *b);
+
 /* ---- dropout (inverted): the mask holds 0 or 1/(1 - rate), so inference is the identity ---- */
 void FD_TYPED_FN(dropout_mask)(FD_TYPED_T *mask, size_t count, double rate, fd_rng *rng);
 void FD_TYPED_FN(dropout_forward)(FD_TYPED_T *y, const FD_TYPED_T *x, const FD_TYPED_T *mask, size_t count);

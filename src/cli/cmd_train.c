@@ -38,7 +38,8 @@ static const char train_usage[] =
     "  --columns LIST       comma-separated characteristic subset (default: all)\n"
     "  --excess-returns     fit returns in excess of the stored RF\n"
     "  --add-constant       append a constant characteristic\n"
-    "  --blas-threads N     OpenBLAS threads (default: OpenBLAS's own choice)\n"
+    "  --blas-threads N     threads for the fit: OpenBLAS's for IPCA/PCA, the batch-splitting\n"
+    "                       team for CA models (default: OpenBLAS's own choice)\n"
     "  -h, --help           show this help\n";
 
 static volatile sig_atomic_t train_interrupted;

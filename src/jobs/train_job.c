@@ -1,4 +1,5 @@
 /* One training run (see factord/train.h) and the "train" job kind built on it. */
+#include <cblas.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -149,7 +150,10 @@ int fd_train_run(fd_db *db, const char *model, const fd_train_windows *w,
     train_run run = {.hooks = hooks};
     fd_dataset train, valid;
     fd_dataset_stats dstats = {0};
-    fd_fit_opts fo = {fit_progress, &run};
+    /* The job's thread budget is what OpenBLAS is set to (blas_threads, set by the job
+     * manager or `factord train --blas-threads`): CA fits split batches across that many
+     * threads of their own. */
+    fd_fit_opts fo = {fit_progress, &run, openblas_get_num_threads()};
     const fd_model_ops *ops;
     json_t *mj = NULL, *stats = NULL, *spec = NULL, *vj = NULL;
     fd_model *m = NULL;

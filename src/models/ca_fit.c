@@ -10,7 +10,14 @@
  * parameters of the epoch with the lowest validation loss and stops after `patience` epochs
  * without a strictly lower one; without a validation block every epoch runs.
  *
+ * With opts->threads > 1, each batch's rows are split across a team of that many threads
+ * (ca_net_train_step), and OpenBLAS is held to one thread for the fit so that the team's
+ * GEMMs run side by side instead of queueing for OpenBLAS's own pool; the previous OpenBLAS
+ * setting is restored afterwards. Results are deterministic for a given seed and thread
+ * count (the workers' sums are added in a fixed order).
+ *
  * Every buffer is allocated before the first epoch; the loop itself never allocates. */
+#include <cblas.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +33,7 @@ typedef struct fit_plan {
     size_t *order;      /* (T) indices of the training periods with observations */
     size_t n_order;
     size_t cap_rows, cap_periods;
+    fd_team *team;      /* the threads that split each batch (NULL: the caller alone) */
 } fit_plan;
 
 /* Every member starts from the same period order, so member j trains exactly as a single
@@ -195,11 +203,24 @@ int fd_ca_fit(fd_ca_model *m, const fd_dataset *train, const fd_dataset *valid,
                            ? (size_t)m->hyper.batch_months
                            : plan.n_order;
     for (size_t t = 0; t < plan.cap_periods; t++) plan.cap_rows += sizes[t];
+    int threads = opts && opts->threads > 1 ? opts->threads : 1, blas_threads = 0;
+    if (threads > 1) {
+        plan.team = fd_team_create(threads);
+        if (!plan.team) {
+            fd_error_set(err, 500, "out_of_threads", "cannot start %d training threads",
+                         threads);
+            goto done;
+        }
+        blas_threads = openblas_get_num_threads();
+        openblas_set_num_threads(1);
+    }
     rc = m->hyper.float64 ? train_members_f64(m, train, valid, opts, &plan, err)
                           : train_members_f32(m, train, valid, opts, &plan, err);
+    if (plan.team) openblas_set_num_threads(blas_threads);
     if (rc == 0 && m->hyper.ensemble > 1) rc = combine_members(m, train, err);
     if (rc == 0) m->fitted = 1;
 done:
+    fd_team_destroy(plan.team);
     free(sizes);
     free(plan.order);
     return rc;

@@ -160,7 +160,11 @@ def requests_answer_while_a_model_trains_and_running_jobs_cancel():
         status, doc, _ = d.json("DELETE", "/v1/jobs/%d" % job_id)
         d.check_error(status, doc, 409, "job_finished")
         # A queued job cancels at once: two jobs on one training thread, cancel the second.
-        first, second = train(d, "slow", {"train": TRAIN}), train(d, "slow", {"train": TRAIN})
+        # The training thread claims `first` asynchronously; until it has, `first` is queued
+        # too and would cancel at once (200), so wait for it to run before queueing `second`.
+        first = train(d, "slow", {"train": TRAIN})
+        wait_job(d, first, states=("running",))
+        second = train(d, "slow", {"train": TRAIN})
         status, doc, _ = d.json("DELETE", "/v1/jobs/%d" % second)
         check_eq(status, 200, "cancel queued: %r" % doc)
         check_eq(doc["job"]["state"], "cancelled")

@@ -503,6 +503,69 @@ TEST(float_adam_and_penalties_match_double) {
     ASSERT(close_to_double("params after 5 Adam steps", pf, p, N, 1e-6));
 }
 
+/* ---- data-parallel steps ----
+ * fd_ca_net_train_step splits the batch's rows across a team; it must equal the serial
+ * forward pass + loss + backward pass (which the gradient checks above cover) up to the
+ * order of the workers' sums: 1e-12 relative in double. Shares end inside periods (the
+ * factor gradient is split), and a team larger than the batch leaves members empty. */
+static void check_team_step(int members, size_t N, double dropout, int huber) {
+    enum { P = 5, K = 3, B = 3 };
+    size_t hidden[2] = {16, 8}, rows[B] = {N / 3, N / 3, N - 2 * (N / 3)};
+    double *z = malloc(N * P * sizeof *z), *r = malloc(N * sizeof *r), x[B * P];
+    fd_ca_net net;
+    fd_ca_work w;
+    fd_ca_step step;
+    fd_rng rng, rng_a, rng_b;
+    fd_team *team = fd_team_create(members);
+    ASSERT(z && r && team);
+    fd_rng_seed(&rng, 21);
+    fd_ca_net_layout(&net, P, K, 2, hidden);
+    ASSERT_INT_EQ(fd_ca_work_alloc(&w, &net, N, B, dropout > 0), 0);
+    ASSERT_INT_EQ(fd_ca_step_alloc(&step, &net, B, team), 0);
+    double *pa = malloc(net.n_total * sizeof *pa), *pb = malloc(net.n_total * sizeof *pb);
+    double *ga = calloc(net.n_train, sizeof *ga), *gb = calloc(net.n_train, sizeof *gb);
+    ASSERT(pa && pb && ga && gb);
+    fd_ca_net_init(&net, pa, &rng);
+    memcpy(pb, pa, net.n_total * sizeof *pa);
+    fill_uniform(z, N * P, -1, 1, &rng);
+    fill_uniform(r, N, -0.5, 0.5, &rng);
+    fill_uniform(x, B * P, -1, 1, &rng);
+    fd_ca_work_clear(&w);
+    for (size_t p = 0, at = 0; p < B; at += rows[p], p++)
+        fd_ca_work_add_period(&w, &net, z + at * P, r + at, x + p * P, rows[p]);
+    /* Serial: forward, loss, backward (the same mask draws: twin generators). */
+    rng_a = rng;
+    rng_b = rng;
+    fd_ca_net_forward_train(&net, pa, &w, dropout, &rng_a);
+    double la = huber ? fd_loss_huber(w.dpred, w.pred, w.r, N, 0.3)
+                      : fd_loss_mse(w.dpred, w.pred, w.r, N);
+    fd_ca_net_backward(&net, pa, ga, &w, dropout);
+    double lb = fd_ca_net_train_step(&net, pb, gb, &w, &step, dropout, huber, 0.3, &rng_b);
+    ASSERT_NEAR(lb, la, 1e-12 * la);
+    for (size_t i = 0; i < net.n_total; i++) /* trained and running statistics */
+        ASSERT_NEAR(pb[i], pa[i], 1e-12 * fmax(1.0, fabs(pa[i])));
+    double gmax = 0.0;
+    for (size_t i = 0; i < net.n_train; i++) gmax = fmax(gmax, fabs(ga[i]));
+    for (size_t i = 0; i < net.n_train; i++) ASSERT_NEAR(gb[i], ga[i], 1e-12 * gmax);
+    free(z);
+    free(r);
+    free(pa);
+    free(pb);
+    free(ga);
+    free(gb);
+    fd_ca_step_free(&step);
+    fd_ca_work_free(&w);
+    fd_team_destroy(team);
+}
+
+TEST(team_steps_equal_the_serial_passes) {
+    check_team_step(1, 61, 0.0, 0);
+    check_team_step(2, 61, 0.0, 0);
+    check_team_step(3, 200, 0.0, 1);
+    check_team_step(3, 200, 0.25, 0);
+    check_team_step(4, 3, 0.0, 0); /* one row per member, one member empty */
+}
+
 TEST_MAIN(T(linear_gradients_match_finite_differences),
           T(linear_backward_accumulates_parameter_gradients),
           T(relu_gradient_matches_finite_differences),
@@ -522,4 +585,5 @@ TEST_MAIN(T(linear_gradients_match_finite_differences),
           T(ca2_network_gradients_match_finite_differences),
           T(float_network_matches_double_network),
           T(float_adam_and_penalties_match_double),
+          T(team_steps_equal_the_serial_passes),
           T(ca3_network_with_dropout_gradients_match_finite_differences))

@@ -19,20 +19,21 @@ typedef struct FD_TYPED_FN(ca_work) {
     size_t cap_rows, cap_periods;
     size_t n_rows, n_periods;        /* the batch currently gathered */
     size_t *off;                     /* (cap_periods + 1) */
-    FD_TYPED_T *z;                         /* (cap_rows, P) */
-    FD_TYPED_T *r;                         /* (cap_rows) */
-    FD_TYPED_T *x;                         /* (cap_periods, P) */
-    FD_TYPED_T *f, *df;                    /* (cap_periods, K) */
-    FD_TYPED_T *pre[FD_CA_MAX_HIDDEN];     /* (cap_rows, h_l) linear outputs */
-    FD_TYPED_T *xhat[FD_CA_MAX_HIDDEN];    /* (cap_rows, h_l) normalised, for the backward pass */
-    FD_TYPED_T *rstd[FD_CA_MAX_HIDDEN];    /* (h_l) */
-    FD_TYPED_T *relu[FD_CA_MAX_HIDDEN];    /* (cap_rows, h_l) ReLU outputs */
-    FD_TYPED_T *mask[FD_CA_MAX_HIDDEN];    /* (cap_rows, h_l) dropout masks (with dropout only) */
-    FD_TYPED_T *drop[FD_CA_MAX_HIDDEN];    /* (cap_rows, h_l) after dropout (with dropout only) */
-    FD_TYPED_T *beta, *dbeta;              /* (cap_rows, K) */
-    FD_TYPED_T *pred, *dpred;              /* (cap_rows) */
-    FD_TYPED_T *ga, *gb;                   /* (cap_rows, max_hidden) gradient ping-pong */
-    FD_TYPED_T *block;                     /* one allocation behind every FD_TYPED_T pointer above */
+    const double **src_z;            /* (cap_periods) each period's characteristics */
+    FD_TYPED_T *z;                   /* (cap_rows, P) */
+    FD_TYPED_T *r;                   /* (cap_rows) */
+    FD_TYPED_T *x;                   /* (cap_periods, P) */
+    FD_TYPED_T *f, *df;              /* (cap_periods, K) */
+    FD_TYPED_T *pre[FD_CA_MAX_HIDDEN]; /* (cap_rows, h_l) linear outputs */
+    FD_TYPED_T *xhat[FD_CA_MAX_HIDDEN]; /* (cap_rows, h_l) normalised, for the backward pass */
+    FD_TYPED_T *rstd[FD_CA_MAX_HIDDEN]; /* (h_l) */
+    FD_TYPED_T *relu[FD_CA_MAX_HIDDEN]; /* (cap_rows, h_l) ReLU outputs */
+    FD_TYPED_T *mask[FD_CA_MAX_HIDDEN]; /* (cap_rows, h_l) dropout masks (with dropout only) */
+    FD_TYPED_T *drop[FD_CA_MAX_HIDDEN]; /* (cap_rows, h_l) after dropout (with dropout only) */
+    FD_TYPED_T *beta, *dbeta;        /* (cap_rows, K) */
+    FD_TYPED_T *pred, *dpred;        /* (cap_rows) */
+    FD_TYPED_T *ga, *gb;             /* (cap_rows, max_hidden) gradient ping-pong */
+    FD_TYPED_T *block;               /* one allocation behind every FD_TYPED_T pointer above */
 } FD_TYPED_FN(ca_work);
 
 /* Returns -1 when memory runs out or a hidden layer is wider than FD_CA_MAX_WIDTH.
@@ -41,18 +42,25 @@ int FD_TYPED_FN(ca_work_alloc)(FD_TYPED_FN(ca_work) *w, const fd_ca_net *net, si
                          size_t cap_periods, int with_dropout);
 void FD_TYPED_FN(ca_work_free)(FD_TYPED_FN(ca_work) *w);
 /* Empties the batch, then appends periods one at a time (z (n, P), r (n), x (P), stored
- * data in double, converted to FD_TYPED_T); the caller keeps within capacity. */
+ * data in double, converted to FD_TYPED_T); the caller keeps within capacity. r and x are
+ * copied at once; z, the bulk, is only referenced, and converted into w->z by
+ * ca_work_load_rows, which the training passes call for their own rows (so a team converts
+ * in parallel): z must stay valid and unchanged until the batch is cleared. */
 void FD_TYPED_FN(ca_work_clear)(FD_TYPED_FN(ca_work) *w);
-void FD_TYPED_FN(ca_work_add_period)(FD_TYPED_FN(ca_work) *w, const fd_ca_net *net, const double *z,
-                               const double *r, const double *x, size_t n);
+void FD_TYPED_FN(ca_work_add_period)(FD_TYPED_FN(ca_work) *w, const fd_ca_net *net,
+                                     const double *z, const double *r, const double *x,
+                                     size_t n);
+/* Converts rows r0 .. r1 - 1 of the gathered batch's characteristics into w->z. */
+void FD_TYPED_FN(ca_work_load_rows)(FD_TYPED_FN(ca_work) *w, const fd_ca_net *net, size_t r0,
+                                    size_t r1);
 
 /* One worker's part of a data-parallel training step: its rows of the batch, and partial
  * sums that the step adds up in worker order (so results depend on the number of workers,
  * never on their timing). */
 typedef struct FD_TYPED_FN(ca_share) {
     size_t r0, r1;                     /* rows r0 .. r1 - 1 of the batch */
-    FD_TYPED_T *grads;                 /* (n_train) this worker's parameter gradients */
-    FD_TYPED_T *df;                    /* (cap_periods, K) its part of the factor gradients */
+    FD_TYPED_T *grads;               /* (n_train) this worker's parameter gradients */
+    FD_TYPED_T *df;                  /* (cap_periods, K) its part of the factor gradients */
     double loss;                       /* its rows' share of the batch's data loss */
     /* per hidden layer: [0] sums of (x - shift), [1] of their squares (forward), or of
      * dy and dy xhat (backward), over its rows */
@@ -66,7 +74,7 @@ typedef struct FD_TYPED_FN(ca_step) {
     fd_team *team;                     /* borrowed */
     int n;                             /* members */
     FD_TYPED_FN(ca_share) *shares;     /* (n) */
-    FD_TYPED_T *block;                 /* grads and df of every share */
+    FD_TYPED_T *block;               /* grads and df of every share */
 } FD_TYPED_FN(ca_step);
 
 /* -1 when memory runs out. The team stays the caller's. */

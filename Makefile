@@ -1,5 +1,6 @@
 # factord: plain Makefile. `make` builds build/factord; `make check` runs every test;
-# `make asan` runs the same tests under AddressSanitizer + UndefinedBehaviorSanitizer.
+# `make asan` runs the same tests under AddressSanitizer + UndefinedBehaviorSanitizer;
+# `make tsan` runs the threaded training tests under ThreadSanitizer.
 # Override BUILD to keep several builds apart (helpers and sanitizer runs do).
 
 CC      ?= cc
@@ -25,7 +26,7 @@ TEST_BIN  := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 TEST_SUPPORT := $(BUILD)/tests/testlib.o
 MIGRATIONS := $(sort $(wildcard migrations/*.sql))
 
-.PHONY: all deps check asan demo bench clean
+.PHONY: all deps check asan tsan demo bench clean
 all: deps $(BUILD)/factord
 
 # Installs the Debian packages when a header or tool is missing (root + apt-get).
@@ -75,6 +76,15 @@ check: all $(TEST_BIN)
 asan:
 	$(Q)$(MAKE) BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer" \
 	    SANFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=undefined" check
+
+# The unit tests that run teams of threads (CA training), under ThreadSanitizer. Sanitizer
+# builds skip the AVX2 kernel clones (see src/nn/layers.inc).
+TSAN_TESTS := test_team test_nn test_ca
+tsan:
+	$(Q)rm -rf build-tsan/tests
+	$(Q)$(MAKE) BUILD=build-tsan OPT="-O1 -g" SANFLAGS="-fsanitize=thread" \
+	    $(TSAN_TESTS:%=build-tsan/tests/%)
+	$(Q)FACTORD_TEST_UNIT_ONLY=1 tests/run build-tsan
 
 demo: all
 	$(Q)clients/demo $(BUILD)

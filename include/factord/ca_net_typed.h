@@ -39,19 +39,19 @@ typedef struct FD_TYPED_FN(ca_work) {
 
 /* Returns -1 when memory runs out or a hidden layer is wider than FD_CA_MAX_WIDTH.
  * with_dropout reserves the mask buffers. */
-int FD_TYPED_FN(ca_work_alloc)(FD_TYPED_FN(ca_work) * w, const fd_ca_net *net, size_t cap_rows,
+int FD_TYPED_FN(ca_work_alloc)(FD_TYPED_FN(ca_work) *w, const fd_ca_net *net, size_t cap_rows,
                                size_t cap_periods, int with_dropout);
-void FD_TYPED_FN(ca_work_free)(FD_TYPED_FN(ca_work) * w);
+void FD_TYPED_FN(ca_work_free)(FD_TYPED_FN(ca_work) *w);
 /* Empties the batch, then appends periods one at a time (z (n, P), r (n), x (P), stored
  * data in double, converted to FD_TYPED_T); the caller keeps within capacity. r and x are
  * copied at once; z, the bulk, is only referenced, and converted into w->z by
  * ca_work_load_rows, which the training passes call for their own rows (so a team converts
  * in parallel): z must stay valid and unchanged until the batch is cleared. */
-void FD_TYPED_FN(ca_work_clear)(FD_TYPED_FN(ca_work) * w);
-void FD_TYPED_FN(ca_work_add_period)(FD_TYPED_FN(ca_work) * w, const fd_ca_net *net,
+void FD_TYPED_FN(ca_work_clear)(FD_TYPED_FN(ca_work) *w);
+void FD_TYPED_FN(ca_work_add_period)(FD_TYPED_FN(ca_work) *w, const fd_ca_net *net,
                                      const double *z, const double *r, const double *x, size_t n);
 /* Converts rows r0 .. r1 - 1 of the gathered batch's characteristics into w->z. */
-void FD_TYPED_FN(ca_work_load_rows)(FD_TYPED_FN(ca_work) * w, const fd_ca_net *net, size_t r0,
+void FD_TYPED_FN(ca_work_load_rows)(FD_TYPED_FN(ca_work) *w, const fd_ca_net *net, size_t r0,
                                     size_t r1);
 
 /* One worker's part of a data-parallel training step: its rows of the batch, and partial
@@ -73,14 +73,14 @@ typedef struct FD_TYPED_FN(ca_share) {
 typedef struct FD_TYPED_FN(ca_step) {
     fd_team *team;                  /* borrowed */
     int n;                          /* members */
-    FD_TYPED_FN(ca_share) * shares; /* (n) */
+    FD_TYPED_FN(ca_share) *shares; /* (n) */
     FD_TYPED_T *block;              /* grads and df of every share */
 } FD_TYPED_FN(ca_step);
 
 /* -1 when memory runs out. The team stays the caller's. */
-int FD_TYPED_FN(ca_step_alloc)(FD_TYPED_FN(ca_step) * s, const fd_ca_net *net, size_t cap_periods,
+int FD_TYPED_FN(ca_step_alloc)(FD_TYPED_FN(ca_step) *s, const fd_ca_net *net, size_t cap_periods,
                                fd_team *team);
-void FD_TYPED_FN(ca_step_free)(FD_TYPED_FN(ca_step) * s);
+void FD_TYPED_FN(ca_step_free)(FD_TYPED_FN(ca_step) *s);
 
 /* One training step's passes over the gathered batch (>= 2 rows), split by rows across the
  * step's team: training-mode forward pass (moving the batch-norm running statistics in
@@ -89,7 +89,7 @@ void FD_TYPED_FN(ca_step_free)(FD_TYPED_FN(ca_step) * s);
  * (n_train). Returns the data loss. Equal to forward_train + loss + backward below, up to
  * the order in which the workers' sums are added. */
 double FD_TYPED_FN(ca_net_train_step)(const fd_ca_net *net, FD_TYPED_T *params, FD_TYPED_T *grads,
-                                      FD_TYPED_FN(ca_work) * w, FD_TYPED_FN(ca_step) * s,
+                                      FD_TYPED_FN(ca_work) *w, FD_TYPED_FN(ca_step) *s,
                                       double dropout_rate, int huber, double huber_delta,
                                       fd_rng *rng);
 
@@ -98,8 +98,8 @@ double FD_TYPED_FN(ca_net_train_step)(const fd_ca_net *net, FD_TYPED_T *params, 
  * With dropout_rate > 0, fresh masks are drawn from rng; rng NULL keeps the masks already in
  * w (gradient checks hold them fixed). */
 void FD_TYPED_FN(ca_net_forward_train)(const fd_ca_net *net, FD_TYPED_T *params,
-                                       FD_TYPED_FN(ca_work) * w, double dropout_rate, fd_rng *rng);
+                                       FD_TYPED_FN(ca_work) *w, double dropout_rate, fd_rng *rng);
 /* Backward pass from w->dpred (n_rows), the loss gradient with respect to the predictions:
  * ACCUMULATES into grads (n_train). */
 void FD_TYPED_FN(ca_net_backward)(const fd_ca_net *net, const FD_TYPED_T *params, FD_TYPED_T *grads,
-                                  FD_TYPED_FN(ca_work) * w, double dropout_rate);
+                                  FD_TYPED_FN(ca_work) *w, double dropout_rate);

@@ -10,10 +10,13 @@
 #ifndef FACTORD_TEAM_H
 #define FACTORD_TEAM_H
 
+#define FD_TEAM_MAX 64 /* members at most (blas_threads' upper bound) */
+
 typedef struct fd_team fd_team;
 typedef void (*fd_team_fn)(void *ctx, int id);
 
-/* n >= 1 members (the caller included); NULL when threads or memory cannot be had. */
+/* 1 <= n <= FD_TEAM_MAX members (the caller included); NULL for another n or when threads
+ * or memory cannot be had. */
 fd_team *fd_team_create(int n);
 void fd_team_destroy(fd_team *team);
 int fd_team_size(const fd_team *team);

@@ -61,7 +61,7 @@ static void free_team(fd_team *team) {
 fd_team *fd_team_create(int n) {
     fd_team *team;
     int started = 0;
-    if (n < 1) return NULL;
+    if (n < 1 || n > FD_TEAM_MAX) return NULL;
     team = calloc(1, sizeof *team);
     if (!team) return NULL;
     team->n = n;

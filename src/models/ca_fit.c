@@ -204,6 +204,7 @@ int fd_ca_fit(fd_ca_model *m, const fd_dataset *train, const fd_dataset *valid,
                            : plan.n_order;
     for (size_t t = 0; t < plan.cap_periods; t++) plan.cap_rows += sizes[t];
     int threads = opts && opts->threads > 1 ? opts->threads : 1, blas_threads = 0;
+    if (threads > FD_TEAM_MAX) threads = FD_TEAM_MAX;
     if (threads > 1) {
         plan.team = fd_team_create(threads);
         if (!plan.team) {

@@ -48,6 +48,7 @@ TEST(every_member_runs_once_and_sync_separates_the_phases) {
 TEST(bad_sizes_are_refused_and_destroy_accepts_null) {
     ASSERT(fd_team_create(0) == NULL);
     ASSERT(fd_team_create(-3) == NULL);
+    ASSERT(fd_team_create(FD_TEAM_MAX + 1) == NULL);
     fd_team_destroy(NULL);
 }
 

@@ -8,7 +8,9 @@
 #   small: N=2000, T=240, P=30      big: N=6000, T=360, P=94      (K=5 for every model)
 # Environment (defaults in brackets):
 #   FACTORD_BENCH_EPOCHS [5]   CA epochs, timed without early stopping (no validation block)
-#   FACTORD_BENCH_THREADS [2]  BLAS / OpenMP / torch threads on both sides
+#   FACTORD_BENCH_THREADS [2]  threads per side: torch.set_num_threads and OpenMP/OpenBLAS for
+#                              the Python references; for factord, OpenBLAS's threads for IPCA
+#                              and the batch-splitting team for CA (as blas_threads in a job)
 #   FACTORD_BENCH_TOL [1e-10]  IPCA convergence tolerance on both sides (factord's default)
 #   FACTORD_BENCH_REPEAT [3]   IPCA fits per side; the best time is reported (shared machine)
 #   FACTORD_BENCH_DIR [BUILD_DIR/bench]  data and results (the CSV is kept and reused)

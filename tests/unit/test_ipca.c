@@ -261,7 +261,7 @@ TEST(progress_loss_never_increases) {
     fd_error err = {0};
     fd_model *m = NULL;
     progress_log log = {0};
-    fd_fit_opts opts = {on_progress, &log};
+    fd_fit_opts opts = {.progress = on_progress, .ctx = &log};
     ASSERT(fd_model_ops_ipca.create(NULL, L, K, &m, &err) == 0);
     ASSERT(m->ops->fit(m, fx(), NULL, &opts, &err) == 0);
     ASSERT(log.events >= 2);
@@ -275,7 +275,7 @@ TEST(cancel_stops_fit_with_409) {
     fd_error err = {0};
     fd_model *m = NULL;
     progress_log log = {0};
-    fd_fit_opts opts = {on_progress, &log};
+    fd_fit_opts opts = {.progress = on_progress, .ctx = &log};
     double beta[K];
     log.cancel_at = 2;
     ASSERT(fd_model_ops_ipca.create(NULL, L, K, &m, &err) == 0);

@@ -99,7 +99,9 @@ def main(d):
                          abs(c_ipca["r2_pred"] - py_loop["r2_pred"]), dg, py_loop.get("tol")))
     for model in ("ca1", "ca2"):
         c = load(d, "c_" + model)
-        for name, run in (("factord C (double)", c),
+        precision = (c or {}).get("hyper", {}).get("precision", "float32")
+        threads = (c or {}).get("threads", "?")
+        for name, run in (("factord C (%s, %s-thread team)" % (precision, threads), c),
                           ("torch float32", load(d, "py_%s_f32" % model)),
                           ("torch float64", load(d, "py_%s_f64" % model))):
             if not run:

@@ -54,15 +54,7 @@ void fd_ca_net_layout(fd_ca_net *net, size_t P, size_t K, size_t n_hidden,
 void fd_ca_net_init(const fd_ca_net *net, double *params, fd_rng *rng);
 
 /* Inference, workspaces and training passes, for double (fd_NAME) and float (fd_NAME_f32). */
-#define FD_TYPED_T double
-#define FD_TYPED_FN(name) fd_##name
-#include "factord/ca_net_typed.h"
-#undef FD_TYPED_T
-#undef FD_TYPED_FN
-#define FD_TYPED_T float
-#define FD_TYPED_FN(name) fd_##name##_f32
-#include "factord/ca_net_typed.h"
-#undef FD_TYPED_T
-#undef FD_TYPED_FN
+#define FD_TYPED_HEADER "factord/ca_net_typed.h"
+#include "factord/typed_twice.h"
 
 #endif

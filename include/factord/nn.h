@@ -32,15 +32,7 @@ void fd_linear_init(double *W, double *b, size_t in, size_t out, fd_rng *rng);
 /* Every layer, loss, penalty and Adam step, for double (fd_NAME) and for float
  * (fd_NAME_f32): the float family is what CA training runs on, the double one what gradient
  * checks and inference use. */
-#define FD_TYPED_T double
-#define FD_TYPED_FN(name) fd_##name
-#include "factord/nn_typed.h"
-#undef FD_TYPED_T
-#undef FD_TYPED_FN
-#define FD_TYPED_T float
-#define FD_TYPED_FN(name) fd_##name##_f32
-#include "factord/nn_typed.h"
-#undef FD_TYPED_T
-#undef FD_TYPED_FN
+#define FD_TYPED_HEADER "factord/nn_typed.h"
+#include "factord/typed_twice.h"
 
 #endif

@@ -28,7 +28,7 @@ struct fd_app {
     fd_db_pool *db;         /* connections for handlers and jobs */
     atomic_int draining;    /* set on SIGTERM: /readyz answers 503 */
     void *jobs;             /* job manager (src/jobs), opaque here */
-    void *registry;         /* model registry (src/models/registry), opaque here */
+    void *registry;         /* model registry (src/serving/registry.c), opaque here */
 };
 typedef struct fd_app fd_app;
 

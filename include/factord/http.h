@@ -17,6 +17,7 @@
 #include <jansson.h>
 #include <stddef.h>
 
+#include "factord/clock.h"
 #include "factord/error.h"
 
 typedef struct fd_app fd_app;
@@ -64,9 +65,6 @@ typedef struct fd_route {
     fd_handler_fn fn;
     unsigned flags;
 } fd_route;
-
-/* Monotonic clock in seconds. */
-double fd_now(void);
 
 const char *fd_request_query(const fd_request *req, const char *key);   /* NULL if absent */
 const char *fd_request_header(const fd_request *req, const char *name); /* case-insensitive */

@@ -14,6 +14,7 @@
 #include <jansson.h>
 
 #include "factord/design_cache.h"
+#include "factord/eval.h"
 #include "factord/eval_portfolio.h"
 #include "factord/panel.h"
 #include "factord/registry.h"
@@ -31,6 +32,14 @@ int fd_scoring_design(const fd_version *v, const fd_panel *p, double **z, fd_err
 
 /* beta (n, K) for the securities of p (all rows). *beta malloc'd. */
 int fd_scoring_betas(const fd_version *v, const fd_panel *p, double **beta, fd_error *err);
+
+/* The same two for a month of the registry's cache (its normalised design is computed
+ * once per column set and kept with the month): beta (n, K) and er (n) = beta lambda for
+ * every row of the cached panel. *beta and *er malloc'd. */
+int fd_scoring_cached_betas(const fd_version *v, fd_cached_month *m, double **beta,
+                            fd_error *err);
+int fd_scoring_cached_expected(const fd_version *v, fd_cached_month *m, const double *lambda,
+                               double **beta, double **er, fd_error *err);
 
 /* f (K): factor realisation of return month `month` from the stored panels month-1 and
  * month (excess returns when the version was fitted on them and RF is stored). 404
@@ -59,5 +68,14 @@ int fd_scoring_expected(const fd_version *v, const fd_panel *p, const double *la
 json_t *fd_scoring_deciles_json(const fd_panel *p, const double *er,
                                 const fd_cached_month *next, int n_buckets,
                                 fd_weighting how, size_t *missing_cap);
+
+/* Out-of-sample evaluation of version v on the return months from..to (DESIGN.md section 4,
+ * docs/metrics.md): the fd_eval report plus model, version, from, to, returns and
+ * in_sample_overlap (true when from is not after the training window), and "importance"
+ * when asked. lambda starts from the version's in-sample factors and grows with each test
+ * month's realisation. *out is a new reference. */
+int fd_scoring_evaluate(const fd_version *v, fd_db *db, const char *from, const char *to,
+                        const fd_eval_opts *opts, int importance, json_t **out,
+                        fd_error *err);
 
 #endif

@@ -5,6 +5,8 @@
  * commit their own (BEGIN IMMEDIATE for writes). Failing calls change nothing. JSON outputs
  * are new references the caller decrefs.
  *
+ * The store holds a version's bytes but never builds a model from them: that is
+ * fd_model_load_version (factord/model_store.h), in the model layer.
  * A version's weights (the bytes ops->save returns) are stored as one f64 matrix of
  * ceil(len / 8) rows, zero-padded, with the exact byte count in weights_bytes; its in-sample
  * factor series F is a (T, K) f64 matrix whose rows are the months listed beside it. */
@@ -15,7 +17,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "factord/model.h"
 #include "factord/panel.h"
 #include "factord/store.h"
 
@@ -65,10 +66,6 @@ int fd_store_version_latest(fd_db *db, const char *model, int *version, fd_error
 /* The stored weight bytes; *blob malloc'd, freed by the caller. */
 int fd_store_version_weights(fd_db *db, const char *model, int version, void **blob,
                              size_t *len, fd_error *err);
-/* Rebuilds the fitted model: ops of the stored kind, ->load(hyper, P, K, weights).
- * The caller destroys *out with fd_model_destroy. */
-int fd_store_version_load(fd_db *db, const char *model, int version, fd_model **out,
-                          fd_error *err);
 /* The in-sample factor series: *F (T, K) row-major and *months (T), both malloc'd and freed
  * by the caller (NULL when T == 0). Serving takes lambda as the mean of the rows known at t. */
 int fd_store_version_factors(fd_db *db, const char *model, int version, double **F,

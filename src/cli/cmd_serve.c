@@ -140,7 +140,7 @@ int fd_cmd_serve(int argc, char **argv) {
         return 1;
     }
     atomic_init(&app.draining, 0);
-    /* Model versions in memory for serving (src/models/registry.c), loaded on first use. */
+    /* Model versions in memory for serving (src/serving/registry.c), loaded on first use. */
     if (fd_registry_create((fd_registry **)&app.registry, &err) != 0) {
         fd_errorlog("%s", err.message);
         fd_db_pool_destroy(app.db);

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "factord/clock.h"
 #include "factord/csv.h"
-#include "factord/http.h"
 #include "factord/numparse.h"
 #include "factord/panel_build.h"
 #include "factord/store_data.h"

@@ -10,7 +10,6 @@
 #include "factord/app.h"
 #include "factord/design_cache.h"
 #include "factord/http.h"
-#include "factord/mat.h"
 #include "factord/panel_io.h"
 #include "factord/registry.h"
 #include "factord/scoring.h"
@@ -60,24 +59,6 @@ static int load_month(fd_request *req, fd_db *db, const char *month, fd_cached_m
         for (size_t k = 0; k < sel->n; k++) seen |= sel->rows[k] == (size_t)row;
         if (!seen && sel->n < p->n_rows) sel->rows[sel->n++] = (size_t)row;
     }
-    return 0;
-}
-
-/* beta (n, K) of a cached month with the version's columns. *beta malloc'd. */
-static int month_betas(const fd_version *v, fd_cached_month *m, double **beta, fd_error *err) {
-    const fd_panel *p = fd_cached_panel(m);
-    const double *z;
-    double *b;
-    if (fd_cached_design(m, v->columns, v->P - (v->add_constant ? 1 : 0), v->add_constant, &z,
-                         err))
-        return -1;
-    b = malloc((p->n_rows ? p->n_rows : 1) * v->K * sizeof *b);
-    if (!b) return fd_error_set(err, 500, "out_of_memory", "betas of %s", p->month);
-    if (v->m->ops->betas(v->m, z, p->n_rows, b, err)) {
-        free(b);
-        return -1;
-    }
-    *beta = b;
     return 0;
 }
 
@@ -148,7 +129,7 @@ static void handle_betas(fd_request *req, fd_response *resp) {
         fd_response_from_error(resp, &err);
         return;
     }
-    if (load_month(req, s.db, month, &cm, &sel, &err) || month_betas(s.v, cm, &beta, &err)) {
+    if (load_month(req, s.db, month, &cm, &sel, &err) || fd_scoring_cached_betas(s.v, cm, &beta, &err)) {
         fd_response_from_error(resp, &err);
     } else if (fd_request_accepts(req, "text/csv")) {
         respond_matrix_csv(resp, fd_cached_panel(cm), &sel, beta, s.v->K, "beta");
@@ -309,13 +290,8 @@ static int score_month(fd_request *req, serving *s, const char *month, scored *s
     if (!sc->lambda) return fd_error_set(err, 500, "out_of_memory", "lambda");
     if (load_month(req, s->db, month, &sc->cm, &sc->sel, err)) return -1;
     sc->p = fd_cached_panel(sc->cm);
-    if (fd_scoring_lambda(s->v, s->db, month, sc->lambda, &sc->li, err) ||
-        month_betas(s->v, sc->cm, &sc->beta, err))
-        return -1;
-    sc->er = malloc((sc->p->n_rows ? sc->p->n_rows : 1) * sizeof *sc->er);
-    if (!sc->er) return fd_error_set(err, 500, "out_of_memory", "expected returns");
-    fd_mat_vec(sc->er, sc->beta, sc->lambda, sc->p->n_rows, s->v->K, 1.0, 0.0);
-    return 0;
+    if (fd_scoring_lambda(s->v, s->db, month, sc->lambda, &sc->li, err)) return -1;
+    return fd_scoring_cached_expected(s->v, sc->cm, sc->lambda, &sc->beta, &sc->er, err);
 }
 
 static void scored_free(scored *sc) {

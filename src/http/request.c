@@ -1,4 +1,4 @@
-/* Read-only accessors over fd_request for handlers (any thread), and the monotonic clock. */
+/* Read-only accessors over fd_request for handlers (any thread). */
 #include "factord/http.h"
 #include "server_internal.h"
 
@@ -6,13 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
-
-double fd_now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 const char *fd_request_query(const fd_request *req, const char *key) {
     for (size_t i = 0; i < req->n_query; i++)

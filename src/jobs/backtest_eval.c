@@ -5,12 +5,13 @@
 #include <string.h>
 
 #include "backtest_internal.h"
+#include "factord/model_store.h"
 #include "factord/eval_r2.h"
 #include "factord/eval_stats.h"
 #include "factord/mat.h"
 #include "factord/store_data.h"
 #include "factord/store_models.h"
-#include "train_internal.h"
+#include "factord/dataset_load.h"
 
 /* What evaluating one window's test months needs. */
 typedef struct window_inputs {
@@ -49,13 +50,13 @@ static int inputs_load(fd_db *db, const char *model, int version, const char *fr
     memset(in, 0, sizeof *in);
     fd_dataset_init(&in->ds);
     if (fd_store_version_get(db, model, version, &vj, err) != 0 ||
-        fd_store_version_load(db, model, version, &in->m, err) != 0)
+        fd_model_load_version(db, model, version, &in->m, err) != 0)
         goto out;
     if (with_F0 && fd_store_version_factors(db, model, version, &in->F0, &in->T0, &K, &months,
                                             err) != 0)
         goto out;
     cols = fitted_columns(json_object_get(vj, "spec"));
-    if (fd_train_load_dataset(db, from, to, json_object_get(vj, "spec"), cols, &in->ds, NULL,
+    if (fd_dataset_load(db, from, to, json_object_get(vj, "spec"), cols, &in->ds, NULL,
                               err) != 0)
         goto out;
     in->mkt = malloc((in->ds.T + 1) * sizeof *in->mkt);

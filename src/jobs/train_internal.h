@@ -17,14 +17,6 @@ typedef struct fd_train_trace {
     double fit_seconds;
 } fd_train_trace;
 
-/* Builds the dataset for months [from, to] of the returns from the stored panels of
- * from-1 .. to. model is the model JSON (columns, excess_returns, add_constant); columns,
- * when not NULL, overrides the model's selection (the validation block uses the training
- * block's fitted columns). stats (may be NULL) receives what the build did. */
-int fd_train_load_dataset(fd_db *db, const char *from, const char *to, const json_t *model,
-                          const json_t *columns, fd_dataset *ds, fd_dataset_stats *stats,
-                          fd_error *err);
-
 /* In-sample factor series F (train->T, K) and fit statistics JSON of a fitted model:
  * total and predictive R^2 for stocks and managed portfolios in sample (lambda = the mean of
  * the in-sample factors, Kelly et al.'s in-sample convention) and on the validation block

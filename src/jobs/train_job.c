@@ -8,6 +8,7 @@
 #include "factord/log.h"
 #include "factord/store_models.h"
 #include "factord/train.h"
+#include "factord/dataset_load.h"
 #include "train_internal.h"
 
 /* Share of the progress bar before the fit starts (loading data) and after it (statistics,
@@ -174,12 +175,12 @@ int fd_train_run(fd_db *db, const char *model, const fd_train_windows *w,
     }
     if (fd_train_windows_check(db, w, err) != 0) goto out;
     if (report(&run, 0, NULL)) goto cancelled;
-    if (fd_train_load_dataset(db, w->train_from, w->train_to, mj, NULL, &train, &dstats, err))
+    if (fd_dataset_load(db, w->train_from, w->train_to, mj, NULL, &train, &dstats, err))
         goto out;
     if (w->valid_from[0]) {
         int add_constant = json_is_true(json_object_get(mj, "add_constant"));
         json_t *cols = fitted_columns(&train, add_constant);
-        int lrc = fd_train_load_dataset(db, w->valid_from, w->valid_to, mj, cols, &valid,
+        int lrc = fd_dataset_load(db, w->valid_from, w->valid_to, mj, cols, &valid,
                                         NULL, err);
         json_decref(cols);
         if (lrc != 0) goto out;

@@ -8,13 +8,14 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "factord/model_store.h"
 #include "factord/backtest.h"
 #include "factord/eval.h"
 #include "factord/simulate.h"
 #include "factord/store_backtests.h"
 #include "factord/store_data.h"
 #include "factord/store_models.h"
-#include "../../src/jobs/train_internal.h"
+#include "factord/dataset_load.h"
 #include "testlib.h"
 
 static const fd_job_kind *const kinds[] = {&fd_job_kind_backtest, NULL};
@@ -81,9 +82,9 @@ static int window_sums(fd_db *db, int64_t id, int idx, const fd_report_entry *e,
     fd_eval_opts opts = {5, 0.003}; /* the backtest asks for quintiles */
     fd_dataset_init(&ds);
     if (fd_store_backtest_window_get(db, id, idx, &w, NULL) != 0) return -1;
-    if (fd_store_version_load(db, e->name, w.version, &m, NULL) != 0 ||
+    if (fd_model_load_version(db, e->name, w.version, &m, NULL) != 0 ||
         fd_store_version_get(db, e->name, w.version, &v, NULL) != 0 ||
-        fd_train_load_dataset(db, w.months[0], w.months[w.T - 1], json_object_get(v, "spec"),
+        fd_dataset_load(db, w.months[0], w.months[w.T - 1], json_object_get(v, "spec"),
                               NULL, &ds, NULL, NULL) != 0)
         goto out;
     beta = malloc(ds.periods[0].n * m->K * sizeof *beta);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "factord/model_store.h"
 #include "factord/store_data.h"
 #include "factord/store_models.h"
 #include "factord/train.h"
@@ -208,7 +209,7 @@ TEST(trained_version_round_trips_and_loads) {
     ASSERT_INT_EQ(latest, 2);
     /* Blob load equals saved: the loaded model saves back to the stored bytes. */
     ASSERT_INT_EQ(fd_store_version_weights(db, "lin", 1, &stored, &stored_len, &err), 0);
-    ASSERT_INT_EQ(fd_store_version_load(db, "lin", 1, &m, &err), 0);
+    ASSERT_INT_EQ(fd_model_load_version(db, "lin", 1, &m, &err), 0);
     ASSERT_INT_EQ(m->ops->save(m, &resaved, &resaved_len, &err), 0);
     ASSERT_INT_EQ(resaved_len, stored_len);
     ASSERT(memcmp(resaved, stored, stored_len) == 0);

@@ -1,3 +1,4 @@
+#include "factord/model_store.h"
 #include "factord/registry.h"
 
 #include <ctype.h>
@@ -152,7 +153,7 @@ static int version_load(fd_db *db, const char *model, int version, fd_version **
     v->spec = json_incref(json_object_get(row, "spec"));
     snprintf(v->train_to, sizeof v->train_to, "%s",
              json_string_value(json_object_get(json_object_get(row, "train"), "to")) ? json_string_value(json_object_get(json_object_get(row, "train"), "to")) : "");
-    if (fd_store_version_load(db, model, version, &v->m, err)) goto fail;
+    if (fd_model_load_version(db, model, version, &v->m, err)) goto fail;
     v->P = v->m->P;
     v->K = v->m->K;
     if (version_columns(v, err)) goto fail;

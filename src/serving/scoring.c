@@ -81,6 +81,40 @@ int fd_scoring_betas(const fd_version *v, const fd_panel *p, double **beta, fd_e
     return 0;
 }
 
+int fd_scoring_cached_betas(const fd_version *v, fd_cached_month *m, double **beta,
+                            fd_error *err) {
+    const fd_panel *p = fd_cached_panel(m);
+    const double *z;
+    double *b;
+    if (fd_cached_design(m, v->columns, n_characteristics(v), v->add_constant, &z, err))
+        return -1;
+    b = malloc((p->n_rows ? p->n_rows : 1) * v->K * sizeof *b);
+    if (!b) return fd_error_set(err, 500, "out_of_memory", "betas of %s", p->month);
+    if (v->m->ops->betas(v->m, z, p->n_rows, b, err)) {
+        free(b);
+        return -1;
+    }
+    *beta = b;
+    return 0;
+}
+
+int fd_scoring_cached_expected(const fd_version *v, fd_cached_month *m, const double *lambda,
+                               double **beta, double **er, fd_error *err) {
+    const fd_panel *p = fd_cached_panel(m);
+    double *e;
+    *beta = *er = NULL;
+    if (fd_scoring_cached_betas(v, m, beta, err)) return -1;
+    e = malloc((p->n_rows ? p->n_rows : 1) * sizeof *e);
+    if (!e) {
+        free(*beta);
+        *beta = NULL;
+        return fd_error_set(err, 500, "out_of_memory", "expected returns");
+    }
+    fd_mat_vec(e, *beta, lambda, p->n_rows, v->K, 1.0, 0.0);
+    *er = e;
+    return 0;
+}
+
 /* RF of a month when the version prices excess returns and one is stored, else NaN. */
 static double month_rf(const fd_version *v, fd_db *db, const char *month) {
     double rf = NAN;

@@ -6,6 +6,8 @@
  * numbers; empty and NaN/nan mean missing (see numparse.h for what is rejected).
  * JSON: columnar {"columns":["id","ret",...],"rows":[["AAPL",0.01,...],...]} or records
  * {"rows":[{"id":"AAPL","ret":0.01,...},...]} (a column missing from a record is missing);
+ * pandas' orients too: split {"columns":[...],"index":[ids],"data":[[...],...]} (the index
+ * holds the ids unless a column is named "id") and records, a bare [{"id":..,..},...];
  * null means missing, values must be numbers; ids are strings (integral numbers such as
  * PERMNOs are accepted and written as integers). An optional "month" member must equal the
  * month being parsed.

@@ -1,4 +1,5 @@
-/* A month's panel from a JSON body (panel_io.h), columnar or records form. */
+/* A month's panel from a JSON body (panel_io.h): columnar, pandas' `split` orient or records
+ * (wrapped in {"rows": [...]} or pandas' bare `records` array). */
 #include "factord/panel_io.h"
 
 #include <jansson.h>
@@ -55,18 +56,45 @@ static int cell_id(const json_t *v, size_t row, char *buf, size_t cap, const cha
                         json_is_number(v) ? "a non-integral number" : json_kind(v));
 }
 
-static int parse_columnar(const json_t *cols, const json_t *rows, const char *month,
-                          fd_panel *out, fd_error *err) {
-    size_t n = json_array_size(cols);
+/* 1 if the array `cols` names an "id" column. */
+static int names_id(const json_t *cols) {
+    for (size_t j = 0; j < json_array_size(cols); j++) {
+        const char *c = json_string_value(json_array_get(cols, j));
+        if (c && strcmp(c, "id") == 0) return 1;
+    }
+    return 0;
+}
+
+/* Cell j of row i: columns 0..n_cols-1 come from the row; a virtual last column "id" (split
+ * orient without an id column) comes from index[i]. */
+static const json_t *row_cell(const json_t *row, const json_t *index, size_t i, size_t j,
+                              size_t n_cols) {
+    return j < n_cols ? json_array_get(row, j) : json_array_get(index, i);
+}
+
+/* Columnar rows under `cols`. `index` (pandas' split orient, may be NULL) holds the ids when
+ * `cols` has no "id" column; with one, the index (pandas' 0..N-1) is ignored. */
+static int parse_columnar(const json_t *cols, const json_t *rows, const json_t *index,
+                          const char *month, fd_panel *out, fd_error *err) {
+    size_t n_cols = json_array_size(cols);
+    int ids_from_index = index && !names_id(cols);
+    size_t n = n_cols + (ids_from_index ? 1 : 0); /* with the virtual id column */
     const char **names = calloc(n ? n : 1, sizeof *names);
     double *vals = malloc((n ? n : 1) * sizeof *vals);
     fd_panel_builder b;
     int ready = 0, rc = 0;
     long id_col = -1;
     if (!names || !vals) rc = oom(err);
-    for (size_t j = 0; rc == 0 && j < n; j++) {
+    for (size_t j = 0; rc == 0 && j < n_cols; j++) {
         names[j] = json_string_value(json_array_get(cols, j));
         if (!names[j]) rc = fd_error_set(err, 400, "bad_column", "columns[%zu] is not a string", j);
+    }
+    if (rc == 0 && ids_from_index) {
+        names[n_cols] = "id";
+        if (json_array_size(index) != json_array_size(rows))
+            rc = fd_error_set(err, 400, "bad_index",
+                              "\"index\" has %zu ids for %zu rows", json_array_size(index),
+                              json_array_size(rows));
     }
     if (rc == 0) rc = fd_panel_header_check(names, n, &id_col, NULL, err);
     if (rc == 0) {
@@ -87,16 +115,16 @@ static int parse_columnar(const json_t *cols, const json_t *rows, const char *mo
                               json_kind(row));
             break;
         }
-        if (json_array_size(row) != n) {
+        if (json_array_size(row) != n_cols) {
             rc = fd_error_set(err, 400, "ragged_row", "rows[%zu]: expected %zu values, got %zu",
-                              i, n, json_array_size(row));
+                              i, n_cols, json_array_size(row));
             break;
         }
         const char *id = NULL;
         size_t id_len = 0, k = 0;
         char idbuf[32];
         for (size_t j = 0; rc == 0 && j < n; j++) {
-            const json_t *v = json_array_get(row, j);
+            const json_t *v = row_cell(row, index, i, j, n_cols);
             if ((long)j == id_col)
                 rc = cell_id(v, i, idbuf, sizeof idbuf, &id, &id_len, err);
             else
@@ -153,7 +181,9 @@ static int parse_records(const json_t *rows, const char *month, fd_panel *out, f
         }
     }
     if (rc == 0 && !seen_id && json_array_size(rows) > 0)
-        rc = fd_error_set(err, 400, "no_id_column", "no record has an 'id' field");
+        rc = fd_error_set(err, 400, "no_id_column",
+                          "no record has an 'id' field (pandas: reset_index() first, or use "
+                          "orient=\"split\", whose index holds the ids)");
     if (rc == 0 && !(vals = malloc((n ? n : 1) * sizeof *vals))) rc = oom(err);
     if (rc == 0) {
         rc = fd_panel_builder_init(&b, month, names, n, FD_TAG_INDEX, err);
@@ -195,16 +225,22 @@ int fd_panel_parse_json(const char *body, size_t len, const char *month, fd_pane
         return fd_error_set(err, 400, "bad_json", "line %d, column %d: %s", jerr.line,
                             jerr.column, jerr.text);
     int rc = 0;
-    const char *key;
-    json_t *v, *rows = NULL, *cols = NULL;
-    if (!json_is_object(doc))
-        rc = fd_error_set(err, 400, "bad_json", "expected a JSON object with \"rows\", got %s",
-                          json_kind(doc));
-    if (rc == 0) json_object_foreach(doc, key, v) {
-        if (strcmp(key, "rows") == 0) {
+    const char *key, *rows_key = "rows";
+    json_t *v, *rows = NULL, *cols = NULL, *index = NULL;
+    /* Without JSON_DECODE_ANY the document is an object or an array. */
+    if (json_is_array(doc)) rows = doc; /* pandas' orient="records": a bare array of objects */
+    if (json_is_object(doc)) json_object_foreach(doc, key, v) {
+        if (strcmp(key, "rows") == 0 || strcmp(key, "data") == 0) {
+            if (rows) {
+                rc = fd_error_set(err, 400, "bad_json", "give \"rows\" or \"data\", not both");
+                break;
+            }
             rows = v;
+            rows_key = strcmp(key, "data") == 0 ? "data" : "rows";
         } else if (strcmp(key, "columns") == 0) {
             cols = v;
+        } else if (strcmp(key, "index") == 0) {
+            index = v;
         } else if (strcmp(key, "month") == 0) {
             if (!json_is_string(v) || strcmp(json_string_value(v), month) != 0) {
                 rc = fd_error_set(err, 400, "month_mismatch",
@@ -213,17 +249,24 @@ int fd_panel_parse_json(const char *body, size_t len, const char *month, fd_pane
             }
         } else {
             rc = fd_error_set(err, 400, "unknown_field",
-                              "unknown member \"%.60s\" (expected \"columns\", \"rows\", \"month\")",
-                              key);
+                              "unknown member \"%.60s\" (expected \"columns\", \"rows\" or "
+                              "\"data\", \"index\", \"month\"; pandas: orient=\"split\" or "
+                              "\"records\")", key);
             break;
         }
     }
     if (rc == 0 && !json_is_array(rows))
-        rc = fd_error_set(err, 400, "bad_json", "\"rows\" must be an array");
+        rc = fd_error_set(err, 400, "bad_json", "\"rows\" (or \"data\") must be an array");
     if (rc == 0 && cols && !json_is_array(cols))
         rc = fd_error_set(err, 400, "bad_json", "\"columns\" must be an array of names");
+    if (rc == 0 && index && (!cols || !json_is_array(index)))
+        rc = fd_error_set(err, 400, "bad_index",
+                          "\"index\" must be an array of ids and comes with \"columns\"");
+    if (rc == 0 && !cols && strcmp(rows_key, "data") == 0)
+        rc = fd_error_set(err, 400, "bad_json", "\"data\" (split orient) needs \"columns\"");
     if (rc == 0)
-        rc = cols ? parse_columnar(cols, rows, month, out, err) : parse_records(rows, month, out, err);
+        rc = cols ? parse_columnar(cols, rows, index, month, out, err)
+                  : parse_records(rows, month, out, err);
     json_decref(doc);
     return rc;
 }

@@ -122,11 +122,72 @@ TEST(json_bad_inputs) {
     ASSERT_REJECTS(js, "{\"rows\":[{\"x\":1}]}", "no_id_column", "id");
     ASSERT_REJECTS(js, "{\"rows\":[{\"id\":1.5}]}", "bad_id", "rows[0]");
     ASSERT_REJECTS(js, "{\"rows\":[]}", "no_rows", "no data rows");
-    ASSERT_REJECTS(js, "[1,2]", "bad_json", "object");
+    ASSERT_REJECTS(js, "[1,2]", "bad_row", "rows[0]: expected an object, got a number");
     ASSERT_REJECTS(js, "{\"month\":\"2020-02\",\"rows\":[{\"id\":\"A\"}]}", "month_mismatch",
                    "2020-01");
     ASSERT_REJECTS(js, "{\"rowz\":[]}", "unknown_field", "rowz");
     ASSERT_REJECTS(js, "{\"rows\":[{\"id\":\"A\",\"x\":1,\"x\":2}]}", "bad_json", "duplicate");
+}
+
+/* DataFrame.set_index("id").to_json(orient="split"): ids in "index", values in "data". */
+TEST(json_pandas_split_ids_from_index) {
+    fd_panel p;
+    fd_error err;
+    ASSERT_INT_EQ(js("{\"columns\":[\"ret\",\"mom12\"],\"index\":[\"AAPL\",10001],"
+                     "\"data\":[[0.01,0.3],[null,-1]]}", &p, &err), 0);
+    ASSERT_INT_EQ(p.n_rows, 2);
+    ASSERT_INT_EQ(p.n_cols, 1);
+    ASSERT_STR_EQ(p.col_names[0], "mom12");
+    ASSERT_STR_EQ(p.ids[0], "AAPL");
+    ASSERT_STR_EQ(p.ids[1], "10001");
+    ASSERT_NEAR(p.ret[0], 0.01, 0);
+    ASSERT(isnan(p.ret[1]));
+    ASSERT_NEAR(p.values[1], -1, 0);
+    fd_panel_free(&p);
+}
+
+/* DataFrame.to_json(orient="split") with an id column: pandas' 0..N-1 index is ignored. */
+TEST(json_pandas_split_id_column_wins_over_index) {
+    fd_panel p;
+    fd_error err;
+    ASSERT_INT_EQ(js("{\"columns\":[\"id\",\"x\"],\"index\":[0,1],"
+                     "\"data\":[[\"A\",1],[\"B\",2]]}", &p, &err), 0);
+    ASSERT_INT_EQ(p.n_rows, 2);
+    ASSERT_STR_EQ(p.ids[0], "A");
+    ASSERT_STR_EQ(p.ids[1], "B");
+    ASSERT_NEAR(p.values[1], 2, 0);
+    fd_panel_free(&p);
+}
+
+/* DataFrame.to_json(orient="records"): a bare array of objects. */
+TEST(json_pandas_records_array) {
+    fd_panel p;
+    fd_error err;
+    ASSERT_INT_EQ(js("[{\"id\":\"A\",\"ret\":0.5,\"x\":1},{\"id\":\"B\",\"ret\":null,"
+                     "\"x\":null}]", &p, &err), 0);
+    ASSERT_INT_EQ(p.n_rows, 2);
+    ASSERT_INT_EQ(p.n_cols, 1);
+    ASSERT_NEAR(p.ret[0], 0.5, 0);
+    ASSERT(isnan(p.values[1]));
+    fd_panel_free(&p);
+}
+
+TEST(json_pandas_orients_bad_inputs) {
+    ASSERT_REJECTS(js, "{\"columns\":[\"x\"],\"index\":[\"A\"],\"data\":[[1],[2]]}",
+                   "bad_index", "1 ids for 2 rows");
+    ASSERT_REJECTS(js, "{\"columns\":[\"x\"],\"index\":[\"A\",\"A\"],\"data\":[[1],[2]]}",
+                   "duplicate_id", "rows[1]: duplicate id 'A'");
+    ASSERT_REJECTS(js, "{\"columns\":[\"x\"],\"index\":[0.5],\"data\":[[1]]}", "bad_id",
+                   "rows[0]");
+    ASSERT_REJECTS(js, "{\"index\":[\"A\"],\"rows\":[{\"id\":\"A\"}]}", "bad_index",
+                   "comes with \"columns\"");
+    ASSERT_REJECTS(js, "{\"columns\":[\"x\"],\"index\":{},\"data\":[[1]]}", "bad_index",
+                   "array of ids");
+    ASSERT_REJECTS(js, "{\"data\":[{\"id\":\"A\"}]}", "bad_json", "needs \"columns\"");
+    ASSERT_REJECTS(js, "{\"columns\":[\"id\"],\"rows\":[[\"A\"]],\"data\":[[\"A\"]]}",
+                   "bad_json", "not both");
+    ASSERT_REJECTS(js, "{\"ret\":{\"A\":0.1}}", "unknown_field", "orient=\"split\"");
+    ASSERT_REJECTS(js, "[{\"ret\":0.1}]", "no_id_column", "reset_index");
 }
 
 TEST(csv_writer_round_trips) {
@@ -202,5 +263,7 @@ TEST(large_month_parses) {
 
 TEST_MAIN(T(csv_month_with_special_columns), T(csv_without_ret_or_mktcap_leaves_them_null),
           T(csv_bad_inputs_name_line_and_column), T(json_columnar), T(json_records_union_of_keys),
-          T(json_bad_inputs), T(csv_writer_round_trips), T(select_ids_keeps_panel_order),
+          T(json_bad_inputs), T(json_pandas_split_ids_from_index),
+          T(json_pandas_split_id_column_wins_over_index), T(json_pandas_records_array),
+          T(json_pandas_orients_bad_inputs), T(csv_writer_round_trips), T(select_ids_keeps_panel_order),
           T(large_month_parses))

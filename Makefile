@@ -7,11 +7,16 @@ CC      ?= cc
 BUILD   ?= build
 OPT     ?= -O2 -g
 SANFLAGS ?=
-PKGS    := libmicrohttpd jansson sqlite3 libuv
+# The libraries, by pkg-config name; their flags come from $(BUILD)/pkgs.mk (below). OpenBLAS's
+# own -I comes first, so another BLAS's cblas.h on the system include path is never used.
+PKGS    := openblas libmicrohttpd jansson sqlite3 libuv
 CFLAGS  += -std=c11 -D_GNU_SOURCE $(OPT) $(SANFLAGS) -Wall -Wextra -Werror -Iinclude \
-           -I$(BUILD)/gen -MMD -MP $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lopenblas -lpthread -lm
+           -I$(BUILD)/gen -MMD -MP $(PKG_CFLAGS)
+LDLIBS  += $(PKG_LIBS) -lpthread -lm
 LDFLAGS += $(SANFLAGS)
+# Installs the missing Debian packages first (root + apt-get; quiet when nothing is missing).
+# `make INSTALL_DEPS=true` skips it on a machine whose libraries come from elsewhere.
+INSTALL_DEPS ?= .ci/install-deps
 
 ifeq ($(V),1)
 Q :=
@@ -26,12 +31,31 @@ TEST_BIN  := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 TEST_SUPPORT := $(BUILD)/tests/testlib.o
 MIGRATIONS := $(sort $(wildcard migrations/*.sql))
 
-.PHONY: all deps check asan tsan demo bench clean
-all: deps $(BUILD)/factord
+.PHONY: all deps check asan tsan demo bench clean FORCE
+all: $(BUILD)/factord
 
-# Installs the Debian packages when a header or tool is missing (root + apt-get).
-deps:
-	$(Q).ci/install-deps
+# $(BUILD)/pkgs.mk holds PKG_CFLAGS and PKG_LIBS from pkg-config. make remakes it before
+# anything else (it is included), so the packages are installed before the first compile even
+# under -j; it is rewritten only when the flags change. A library pkg-config cannot find stops
+# the build here, naming it, instead of compiling with empty flags.
+ifneq ($(MAKECMDGOALS),clean)
+include $(BUILD)/pkgs.mk
+endif
+$(BUILD)/pkgs.mk: FORCE
+	$(Q)$(INSTALL_DEPS)
+	$(Q)for p in $(PKGS); do \
+	  pkg-config --exists $$p && continue; \
+	  deb=$$(awk -v p=$$p '$$2 == "pc" && $$3 == p { print $$4 }' .ci/install-deps); \
+	  echo "make: pkg-config cannot find '$$p' (Debian package: $${deb:-unknown};" \
+	       ".ci/install-deps installs it as root)" >&2; \
+	  exit 1; \
+	done
+	$(Q)mkdir -p $(dir $@)
+	$(Q)printf 'PKG_CFLAGS := %s\nPKG_LIBS := %s\n' "$$(pkg-config --cflags $(PKGS))" \
+	    "$$(pkg-config --libs $(PKGS))" >$@.tmp
+	$(Q)if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
+
+deps: $(BUILD)/pkgs.mk
 
 $(BUILD)/factord: $(BUILD)/src/main.o $(BUILD)/libfactord.a
 	@echo "  LD    $@"
@@ -90,6 +114,7 @@ demo: all
 	$(Q)clients/demo $(BUILD)
 
 bench: all
+	$(Q)$(INSTALL_DEPS) bench
 	$(Q)bench/run $(BUILD)
 
 clean:

@@ -49,15 +49,17 @@ if [ ! -s "$csv" ]; then
   mv "$csv.tmp" "$csv"
 fi
 
-# 2. fit_bench, compiled with the top Makefile's flags against the build's library.
+# 2. fit_bench, compiled with the top Makefile's library flags (pkg-config's, which the Makefile
+# wrote to BUILD_DIR/pkgs.mk) against the build's library.
 fb=$root/fit_bench
+pkg_flags() { sed -n "s/^$1 := //p" "$build/pkgs.mk"; }
 if [ ! -x "$fb" ] || [ -n "$(find bench/fit_bench.c bench/bench_csv.c bench/ca_weights.c \
      bench/*.h "$build/libfactord.a" -newer "$fb" 2>/dev/null)" ]; then
   # shellcheck disable=SC2046
   cc -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -Iinclude -Ibench \
-     $(pkg-config --cflags libmicrohttpd jansson sqlite3 libuv) \
+     $(pkg_flags PKG_CFLAGS) \
      -o "$fb" bench/fit_bench.c bench/bench_csv.c bench/ca_weights.c "$build/libfactord.a" \
-     $(pkg-config --libs libmicrohttpd jansson sqlite3 libuv) -lopenblas -lpthread -lm
+     $(pkg_flags PKG_LIBS) -lpthread -lm
 fi
 
 # 3. The Python side parses the CSV once (cached beside it) so no timing includes parsing.

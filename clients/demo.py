@@ -9,8 +9,8 @@ import os
 import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from factord_client import Client, FactordError  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "python"))
+from factord import Client, FactordError  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SAMPLE = os.path.join(ROOT, "data", "sample")
@@ -62,7 +62,7 @@ def main():
         r = c.put_file("/v1/factors?units=percent&format=french", os.path.join(SAMPLE, f), "text/csv")
         step(f"  {f}: {r['months']} months of {', '.join(r['factors'])}")
     step("building monthly returns and price/volume characteristics ...")
-    r = c.post("/v1/panels/build")
+    r = c.build_panels()
     counts = r.get("counts", {})
     step(f"  {r.get('months')} monthly panels ({r.get('first_month')}..{r.get('last_month')}), "
          f"{r.get('panel_rows')} security-months; {counts.get('ret_over_100pct', 0)} monthly "

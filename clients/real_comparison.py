@@ -9,8 +9,8 @@ every beta is positive and no stock has a zero-volume day)."""
 import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from factord_client import Client  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "python"))
+from factord import Client  # noqa: E402
 
 URL = os.environ.get("FACTORD_URL", "http://127.0.0.1:8080")
 COLS = ["mom1m", "mom6m", "mom12m", "mom36m", "chmom", "maxret", "retvol", "beta", "idiovol",

@@ -63,10 +63,13 @@ def main():
         step(f"  {f}: {r['months']} months of {', '.join(r['factors'])}")
     step("building monthly returns and price/volume characteristics ...")
     r = c.build_panels()
-    counts = r.get("counts", {})
+    counts, out = r.get("counts", {}), r.get("outliers", {})
+    listed = ", ".join(f"{o['id']} {o['month']} ({100 * o['ret']:+.0f}%)"
+                       for o in out.get("rows", [])[:5])
     step(f"  {r.get('months')} monthly panels ({r.get('first_month')}..{r.get('last_month')}), "
-         f"{r.get('panel_rows')} security-months; {counts.get('ret_over_100pct', 0)} monthly "
-         f"returns over 100% kept, {counts.get('zero_volume_days', 0)} zero-volume days, "
+         f"{r.get('panel_rows')} security-months; {out.get('count', 0)} monthly returns beyond "
+         f"{100 * out.get('threshold', 1):.0f}% ({out.get('action', 'cap')}: {listed}), "
+         f"{counts.get('zero_volume_days', 0)} zero-volume days, "
          f"{counts.get('late_tickers', 0)} late tickers")
     # Two characteristics carry nothing in this large-cap sample and are left out: every
     # stock has a positive beta, so betasq ranks exactly like beta (identical columns after

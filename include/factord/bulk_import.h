@@ -22,6 +22,7 @@
 
 #include "factord/error.h"
 #include "factord/french.h"
+#include "factord/outliers.h"
 #include "factord/store.h"
 
 typedef struct fd_import_result {
@@ -32,10 +33,13 @@ typedef struct fd_import_result {
     char **col_names;    /* (n_cols) malloc'd; fd_import_result_free releases them */
     int has_ret, has_mktcap;
     char first[FD_MONTH_LEN], last[FD_MONTH_LEN];
+    fd_outlier_log outliers; /* returns beyond 100%, stored as given (docs/outliers.md) */
 } fd_import_result;
 
 /* units applies to `ret` only (percent is divided by 100); UNSET means decimal.
- * deadline: an fd_now() value after which the import gives up, or 0 for none. */
+ * deadline: an fd_now() value after which the import gives up, or 0 for none. The months'
+ * returns are checked against the outlier threshold (kept, counted in res->outliers).
+ * res is released with fd_import_result_free, success or not. */
 int fd_bulk_import_file(fd_db *db, const char *path, fd_units units, double deadline,
                         fd_import_result *res, fd_error *err);
 void fd_import_result_free(fd_import_result *res);

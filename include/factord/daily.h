@@ -20,6 +20,7 @@
 #include <jansson.h>
 
 #include "factord/error.h"
+#include "factord/outliers.h"
 #include "factord/panel.h"
 
 #define FD_DATE_LEN 11 /* "YYYY-MM-DD" + NUL */
@@ -80,7 +81,7 @@ extern const char *const fd_daily_char_names[FD_DAILY_N_CHARS];
 typedef struct fd_daily_opts {
     char from[FD_MONTH_LEN]; /* first month to build; "" = first month with bars */
     char to[FD_MONTH_LEN];   /* last month to build; "" = last month with bars */
-    double max_abs_ret;      /* > 0: monthly returns clipped to [-x, x] (counted); 0 = off */
+    fd_outlier_policy outliers; /* monthly returns beyond a threshold; zeroed = cap at 100% */
 } fd_daily_opts;
 
 /* What a build saw. Bar-level counts cover the bars dated inside the built months;
@@ -91,8 +92,7 @@ typedef struct fd_daily_stats {
     size_t months;                /* panels built */
     size_t panel_rows;            /* ticker-months written, summed over panels */
     size_t missing_ret;           /* ticker-months without a return (first month, gaps) */
-    size_t ret_over_100pct;       /* monthly |ret| > 1 (kept unless clipped) */
-    size_t clipped_ret;           /* monthly returns clipped by max_abs_ret */
+    size_t ret_over_100pct;       /* monthly |ret| > 1 as computed, before the policy */
     size_t daily_ret_over_100pct; /* daily |r| > 1 */
     size_t zero_volume_days;      /* bars with volume 0 */
     size_t gap_days;              /* trading days of the universe a listed ticker lacks */
@@ -101,15 +101,22 @@ typedef struct fd_daily_stats {
     size_t late_tickers;          /* first bar after the input's first month */
     size_t ended_tickers;         /* last bar before the input's last month */
     char first_month[FD_MONTH_LEN], last_month[FD_MONTH_LEN]; /* built range, "" if none */
+    fd_outlier_log outliers;      /* the policy applied and the built months' outliers */
 } fd_daily_stats;
 
+/* Releases what stats holds (its outlier listing); call after every fd_daily_build that was
+ * given stats, whether it succeeded or not. */
+void fd_daily_stats_free(fd_daily_stats *st);
+
 /* Builds the panels of months opts->from..opts->to (clamped to the months that have bars)
- * from all bars given: earlier bars feed the windows (momentum, beta) but get no panel, so a
- * build of the new months only ("incremental") equals the same months of a full build as
- * long as the bars reach back to fd_daily_history_start(from). *out (n_out panels in month
- * order, months without any bar skipped) is owned by the caller: fd_panel_free each, then
- * free(*out). Each panel has the FD_DAILY_N_CHARS columns, `ret`, no `mktcap`, rows sorted
- * by ticker. 422 "no_bars" when no bar falls in the range; 400 "bad_month" for a bad key. */
+ * from all bars given, applying opts->outliers to every monthly return (docs/outliers.md).
+ * Earlier bars feed the windows (momentum, beta) but get no panel, so a build of the new
+ * months only ("incremental") equals the same months of a full build as long as the bars
+ * reach back to fd_daily_history_start(from). *out (n_out panels in month order, months
+ * without any bar skipped) is owned by the caller: fd_panel_free each, then free(*out). Each
+ * panel has the FD_DAILY_N_CHARS columns, `ret`, no `mktcap`, rows sorted by ticker. 422
+ * "no_bars" when no bar falls in the range; 400 "bad_month" for a bad key. stats (may be
+ * NULL) is filled either way and released with fd_daily_stats_free. */
 int fd_daily_build(const fd_bars *bars, const fd_daily_opts *opts, fd_panel **out,
                    size_t *n_out, fd_daily_stats *stats, fd_error *err);
 

@@ -26,8 +26,8 @@ int fd_store_prices_extent(fd_db *db, fd_prices_extent *out, fd_error *err);
 
 /* Builds the panels of months opts->from..opts->to (either "" = the stored extent) from the
  * stored bars, reading back to fd_daily_history_start(from) so the windows are complete,
- * and replaces those months' panels in one transaction. Fills stats (may be NULL).
- * 422 "no_bars" when no bar falls in the range. */
+ * and replaces those months' panels in one transaction. Fills stats (may be NULL; release
+ * it with fd_daily_stats_free, success or not). 422 "no_bars" when no bar falls in the range. */
 int fd_store_panels_from_prices(fd_db *db, const fd_daily_opts *opts, fd_daily_stats *stats,
                                 fd_error *err);
 

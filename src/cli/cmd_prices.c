@@ -11,13 +11,12 @@
 
 #include "factord/cli.h"
 #include "factord/config.h"
-#include "factord/numparse.h"
 #include "factord/store_prices.h"
 
 static const char prices_usage[] =
     "usage: factord prices import (--db PATH | --config FILE) FILE.csv[.gz] ...\n"
     "       factord prices build  (--db PATH | --config FILE) [--from YYYY-MM] [--to YYYY-MM]\n"
-    "                             [--max-abs-ret X]\n"
+    "                             [--outliers cap|drop|keep] [--max-abs-ret X]\n"
     "\n"
     "import  upserts daily bars (CSV ticker,date,open,high,low,close,volume; '-' reads\n"
     "        stdin; .gz files are decompressed with gzip -dc), each file in one transaction.\n"
@@ -28,7 +27,10 @@ static const char prices_usage[] =
     "  --db PATH          SQLite database file\n"
     "  --config FILE      take the database path from a config file (db = ...)\n"
     "  --from, --to M     months to build (YYYY-MM)\n"
-    "  --max-abs-ret X    clip monthly returns to [-X, X] (counted); default: keep\n"
+    "  --outliers ACTION  what a monthly return beyond the threshold becomes: cap (to\n"
+    "                     +-X, the default), drop (missing) or keep; each one is counted\n"
+    "                     and listed (docs/outliers.md)\n"
+    "  --max-abs-ret X    the outlier threshold: |monthly return| > X (default 1 = 100%)\n"
     "  -h, --help         show this help\n";
 
 static int ends_with(const char *s, const char *suffix) {
@@ -122,15 +124,17 @@ int fd_cmd_prices(int argc, char **argv) {
     static const struct option options[] = {
         {"db", required_argument, NULL, 'd'},      {"config", required_argument, NULL, 'c'},
         {"from", required_argument, NULL, 'f'},    {"to", required_argument, NULL, 't'},
-        {"max-abs-ret", required_argument, NULL, 'x'}, {"help", no_argument, NULL, 'h'},
+        {"max-abs-ret", required_argument, NULL, 'x'}, {"outliers", required_argument, NULL, 'o'},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *db_path = NULL, *config_path = NULL, *action;
-    fd_daily_opts opts = {{0}, {0}, 0};
+    const char *db_path = NULL, *config_path = NULL, *action, *outliers = NULL, *threshold = NULL;
+    fd_daily_opts opts;
     fd_config cfg;
     fd_error err;
     fd_db *db;
     int opt, rc;
+    memset(&opts, 0, sizeof opts);
     if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
         fputs(prices_usage, argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
@@ -151,17 +155,18 @@ int fd_cmd_prices(int argc, char **argv) {
         else if (opt == 'c') config_path = optarg;
         else if (opt == 'f' || opt == 't') {
             if (copy_month(optarg, opt == 'f' ? opts.from : opts.to) != 0) return 2;
-        } else if (opt == 'x') {
-            if (fd_num_parse(optarg, strlen(optarg), &opts.max_abs_ret) != FD_NUM_OK ||
-                !(opts.max_abs_ret > 0)) {
-                fprintf(stderr, "factord prices: --max-abs-ret expects a positive number\n");
-                return 2;
-            }
+        } else if (opt == 'x' || opt == 'o') {
+            *(opt == 'x' ? &threshold : &outliers) = optarg;
         } else {
             fprintf(stderr, "factord prices: unknown or incomplete option '%s'\n%s",
                     argv[optind - 1], prices_usage);
             return 2;
         }
+    }
+    if (fd_outlier_policy_parse(outliers, threshold, "--outliers", "--max-abs-ret",
+                                &opts.outliers, &err) != 0) {
+        fprintf(stderr, "factord prices: %s\n", err.message);
+        return 2;
     }
     int is_import = strcmp(action, "import") == 0;
     if ((!db_path && !config_path) || (is_import && optind >= argc) ||
@@ -189,6 +194,7 @@ int fd_cmd_prices(int argc, char **argv) {
         } else {
             rc = print_json(fd_daily_stats_json(&st));
         }
+        fd_daily_stats_free(&st);
     }
     fd_db_close(db);
     return rc;

@@ -161,6 +161,7 @@ static int write_month(staging *s, sqlite3_stmt *rows, const char *month, fd_db 
     fd_panel_builder_free(&b);
     if (rc == 0) {
         s->res->missing += fd_panel_missing_cells(&p);
+        fd_outlier_check_panel(&s->res->outliers, &p);
         rc = fd_store_panel_write(db, &p, err);
     }
     fd_panel_free(&p);
@@ -202,9 +203,11 @@ static int write_all_months(staging *s, fd_db *db, fd_error *err) {
 
 int fd_bulk_import_file(fd_db *db, const char *path, fd_units units, double deadline,
                         fd_import_result *res, fd_error *err) {
+    static const fd_outlier_policy check = {FD_OUTLIER_KEEP, 0};
     staging s;
     memset(&s, 0, sizeof s);
     memset(res, 0, sizeof *res);
+    fd_outlier_log_init(&res->outliers, &check);
     s.res = res;
     s.deadline = deadline;
     s.ret_shift = units == FD_UNITS_PERCENT ? -2 : 0;
@@ -229,6 +232,7 @@ int fd_bulk_import_file(fd_db *db, const char *path, fd_units units, double dead
 }
 
 void fd_import_result_free(fd_import_result *res) {
+    fd_outlier_log_free(&res->outliers);
     for (size_t j = 0; res->col_names && j < res->n_cols; j++) free(res->col_names[j]);
     free(res->col_names);
     res->col_names = NULL;

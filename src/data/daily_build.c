@@ -130,10 +130,10 @@ static int alloc_panel(fd_panel *p, int month_index, size_t rows) {
 
 /* One ticker: month aggregates, monthly returns, then its rows of the built months. */
 static int ticker_rows(build *b, size_t i, const double *r, fd_month_agg *agg, double *ret,
-                       const fd_beta_window *win, fd_panel *panels, const int *panel_of,
-                       double max_abs_ret) {
+                       const fd_beta_window *win, fd_panel *panels, const int *panel_of) {
     size_t ns;
     const fd_bar *s = fd_bars_series(b->bars, i, &ns);
+    const char *ticker = fd_bars_ticker(b->bars, i);
     int n_months = b->last - b->base + 1;
     memset(agg, 0, (size_t)n_months * sizeof *agg);
     for (size_t k = 0; k < ns; k++)
@@ -144,9 +144,12 @@ static int ticker_rows(build *b, size_t i, const double *r, fd_month_agg *agg, d
             ret[t] = agg[t].last_close / agg[t - 1].last_close - 1.0;
         int in_range = t + b->base >= b->lo && t + b->base <= b->hi;
         if (in_range && fabs(ret[t]) > 1.0) b->st.ret_over_100pct++;
-        if (max_abs_ret > 0 && fabs(ret[t]) > max_abs_ret) {
-            ret[t] = copysign(max_abs_ret, ret[t]);
-            if (in_range) b->st.clipped_ret++;
+        /* The policy applies to the history months too, so momentum compounds what the
+         * panels store; only the built months' outliers are reported. */
+        if (fabs(ret[t]) > b->st.outliers.policy.threshold) {
+            char month[FD_MONTH_LEN];
+            fd_date_month(fd_daily_month_end(t + b->base), month);
+            ret[t] = fd_outlier_apply(&b->st.outliers, ticker, month, ret[t], in_range);
         }
     }
     if (fd_daily_month_index(s[0].date) > b->base) b->st.late_tickers++;
@@ -156,7 +159,7 @@ static int ticker_rows(build *b, size_t i, const double *r, fd_month_agg *agg, d
         if (agg[t].n_days == 0) continue;
         fd_panel *p = &panels[panel_of[m - b->lo]];
         size_t row = p->n_rows;
-        if (!(p->ids[row] = strdup(fd_bars_ticker(b->bars, i)))) return -1;
+        if (!(p->ids[row] = strdup(ticker))) return -1;
         p->n_rows++;
         double *v = p->values + row * FD_DAILY_N_CHARS;
         fd_daily_chars_own(agg, ret, t, v);
@@ -196,6 +199,7 @@ int fd_daily_build(const fd_bars *bars, const fd_daily_opts *opts, fd_panel **ou
     *n_out = 0;
     b.st.rows = fd_bars_count(bars);
     b.st.tickers = fd_bars_n_tickers(bars);
+    fd_outlier_log_init(&b.st.outliers, &opts->outliers);
     int from, to;
     if (month_arg(opts->from, 0, &from, err) || month_arg(opts->to, 1 << 30, &to, err))
         goto done;
@@ -239,7 +243,7 @@ int fd_daily_build(const fd_bars *bars, const fd_daily_opts *opts, fd_panel **ou
     for (size_t i = 0, pos = 0; i < fd_bars_n_tickers(bars); i++) {
         size_t ns;
         fd_bars_series(bars, i, &ns);
-        if (ticker_rows(&b, i, b.r + pos, agg, ret, win, panels, panel_of, opts->max_abs_ret))
+        if (ticker_rows(&b, i, b.r + pos, agg, ret, win, panels, panel_of))
             goto oom;
         pos += ns;
     }
@@ -259,6 +263,7 @@ done:
         free(panels);
     }
     if (stats) *stats = b.st;
+    else fd_outlier_log_free(&b.st.outliers);
     free(b.cal);
     free(b.mkt);
     free(b.r);
@@ -269,6 +274,8 @@ done:
     free(ret);
     return rc;
 }
+
+void fd_daily_stats_free(fd_daily_stats *st) { fd_outlier_log_free(&st->outliers); }
 
 void fd_daily_history_start(const char *from, char out[FD_DATE_LEN]) {
     char month[FD_MONTH_LEN];

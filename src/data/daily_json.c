@@ -16,17 +16,17 @@ json_t *fd_daily_stats_json(const fd_daily_stats *st) {
     for (int c = 0; c < FD_DAILY_N_CHARS; c++)
         json_array_append_new(columns, json_string(fd_daily_char_names[c]));
     return json_pack(
-        "{s:I,s:s?,s:s?,s:I,s:o,s:s,s:I,s:I,s:{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}}",
+        "{s:I,s:s?,s:s?,s:I,s:o,s:s,s:I,s:I,s:{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I},s:o?}",
         "months", (json_int_t)st->months, "first_month",
         st->first_month[0] ? st->first_month : NULL, "last_month",
         st->last_month[0] ? st->last_month : NULL, "panel_rows", (json_int_t)st->panel_rows,
         "columns", columns, "returns", "total (not excess): RF is subtracted when models read "
         "the panels", "bars_read", (json_int_t)st->rows, "tickers", (json_int_t)st->tickers,
         "counts", "missing_ret", (json_int_t)st->missing_ret, "ret_over_100pct",
-        (json_int_t)st->ret_over_100pct, "clipped_ret", (json_int_t)st->clipped_ret,
-        "daily_ret_over_100pct", (json_int_t)st->daily_ret_over_100pct, "zero_volume_days",
+        (json_int_t)st->ret_over_100pct, "daily_ret_over_100pct",
+        (json_int_t)st->daily_ret_over_100pct, "zero_volume_days",
         (json_int_t)st->zero_volume_days, "gap_days", (json_int_t)st->gap_days, "long_gaps",
         (json_int_t)st->long_gaps, "single_day_months", (json_int_t)st->single_day_months,
         "late_tickers", (json_int_t)st->late_tickers, "ended_tickers",
-        (json_int_t)st->ended_tickers);
+        (json_int_t)st->ended_tickers, "outliers", fd_outlier_log_json(&st->outliers));
 }

@@ -2,7 +2,8 @@
  * `id,date,ret,mktcap,...` for many months (bulk_import.h). The route is FD_ROUTE_SPOOL:
  * the server streams the body to a temporary file and the import reads it in chunks, so a
  * 200 MB upload never sits in memory. units applies to `ret` and defaults to decimal.
- * All months are written in one transaction: the answer is all-or-nothing. */
+ * All months are written in one transaction: the answer is all-or-nothing. Returns beyond
+ * 100% are stored as given and listed under "warnings" (docs/outliers.md). */
 #include <string.h>
 
 #include "factord/app.h"
@@ -34,15 +35,17 @@ static void import_long_csv(fd_request *req, fd_response *resp) {
         fd_response_from_error(resp, &err);
         return;
     }
-    json_t *names = json_array();
+    json_t *names = json_array(), *warnings = json_array();
     for (size_t j = 0; j < res.n_cols; j++) json_array_append_new(names, json_string(res.col_names[j]));
+    if (warnings) fd_outlier_warn(&res.outliers, warnings);
     fd_response_json(resp, 200,
-                     json_pack("{s:I,s:I,s:I,s:o,s:I,s:b,s:b,s:s,s:s,s:s}", "months",
+                     json_pack("{s:I,s:I,s:I,s:o,s:I,s:b,s:b,s:s,s:s,s:s,s:o}", "months",
                                (json_int_t)res.months, "rows", (json_int_t)res.rows, "columns",
                                (json_int_t)res.n_cols, "column_names", names, "missing",
                                (json_int_t)res.missing, "has_ret", res.has_ret, "has_mktcap",
                                res.has_mktcap, "first", res.first, "last", res.last, "units",
-                               units == FD_UNITS_PERCENT ? "percent" : "decimal"));
+                               units == FD_UNITS_PERCENT ? "percent" : "decimal", "warnings",
+                               warnings));
     fd_import_result_free(&res);
 }
 

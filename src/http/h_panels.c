@@ -1,13 +1,14 @@
 /* Monthly panels: PUT/GET/DELETE /v1/panels/{month} and GET /v1/panels.
  *
  * PUT takes CSV (text/csv) or JSON (application/json) as panel_io.h describes and replaces
- * the month atomically; GET answers JSON (columnar, NaN as null) or CSV when the client
+ * the month atomically, warning about returns beyond 100% (docs/outliers.md); GET answers JSON (columnar, NaN as null) or CSV when the client
  * prefers text/csv, optionally only ?ids=A,B. Handlers run on worker threads. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "factord/app.h"
 #include "factord/http.h"
+#include "factord/outliers.h"
 #include "factord/panel_build.h"
 #include "factord/panel_io.h"
 #include "factord/store_data.h"
@@ -47,13 +48,28 @@ fail:
     return -1;
 }
 
-static json_t *summary(const fd_panel *p, int replaced) {
+/* warnings: the outlier check's (stolen). */
+static json_t *summary(const fd_panel *p, int replaced, json_t *warnings) {
     json_t *names = json_array();
     for (size_t j = 0; j < p->n_cols; j++) json_array_append_new(names, json_string(p->col_names[j]));
-    return json_pack("{s:s,s:I,s:I,s:o,s:I,s:b,s:b,s:b}", "month", p->month, "rows",
+    return json_pack("{s:s,s:I,s:I,s:o,s:I,s:b,s:b,s:b,s:o}", "month", p->month, "rows",
                      (json_int_t)p->n_rows, "columns", (json_int_t)p->n_cols, "column_names",
                      names, "missing", (json_int_t)fd_panel_missing_cells(p), "has_ret",
-                     p->ret != NULL, "has_mktcap", p->mktcap != NULL, "replaced", replaced);
+                     p->ret != NULL, "has_mktcap", p->mktcap != NULL, "replaced", replaced,
+                     "warnings", warnings);
+}
+
+/* The pushed month's returns beyond the outlier threshold (100%) as a warning; they are
+ * stored as given (docs/outliers.md). */
+static json_t *outlier_warnings(const fd_panel *p) {
+    static const fd_outlier_policy check = {FD_OUTLIER_KEEP, 0};
+    fd_outlier_log log;
+    json_t *warnings = json_array();
+    fd_outlier_log_init(&log, &check);
+    fd_outlier_check_panel(&log, p);
+    if (warnings) fd_outlier_warn(&log, warnings);
+    fd_outlier_log_free(&log);
+    return warnings;
 }
 
 static void put_panel(fd_request *req, fd_response *resp) {
@@ -71,7 +87,7 @@ static void put_panel(fd_request *req, fd_response *resp) {
     int rc = db ? store_month(db, &p, &replaced, &err) : -1;
     if (db) fd_app_db_release(req->app, db);
     if (rc == 0)
-        fd_response_json(resp, 200, summary(&p, replaced));
+        fd_response_json(resp, 200, summary(&p, replaced, outlier_warnings(&p)));
     else
         fd_response_from_error(resp, &err);
     fd_panel_free(&p);

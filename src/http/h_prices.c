@@ -2,16 +2,15 @@
  *   PUT  /v1/prices                  CSV ticker,date,open,high,low,close,volume (streamed to
  *                                    a spool file), upserted in one transaction;
  *   GET  /v1/prices                  what is stored (rows, first and last date);
- *   POST /v1/panels/build?from=YYYY-MM&to=YYYY-MM[&max_abs_ret=x]
- *                                    monthly panels from the stored bars (docs/characteristics.md).
+ *   POST /v1/panels/build?from=YYYY-MM&to=YYYY-MM[&outliers=cap|drop|keep&max_abs_ret=x]
+ *                                    monthly panels from the stored bars (docs/characteristics.md,
+ *                                    the outlier policy: docs/outliers.md).
  * Bad input is a 4xx naming the line or parameter and stores nothing. */
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "factord/app.h"
 #include "factord/http.h"
-#include "factord/numparse.h"
 #include "factord/store_prices.h"
 
 static int csv_content_type(const fd_request *req) {
@@ -92,23 +91,20 @@ static int month_param(const fd_request *req, const char *name, char out[FD_MONT
 }
 
 static void panels_build(fd_request *req, fd_response *resp) {
-    fd_daily_opts opts = {{0}, {0}, 0};
+    fd_daily_opts opts;
     fd_daily_stats st;
     fd_error err;
     fd_db *db;
-    const char *clip = fd_request_query(req, "max_abs_ret");
-    if (month_param(req, "from", opts.from, &err) || month_param(req, "to", opts.to, &err)) {
+    memset(&opts, 0, sizeof opts);
+    if (month_param(req, "from", opts.from, &err) || month_param(req, "to", opts.to, &err) ||
+        fd_outlier_policy_parse(fd_request_query(req, "outliers"),
+                                fd_request_query(req, "max_abs_ret"), "outliers", "max_abs_ret",
+                                &opts.outliers, &err)) {
         fd_response_from_error(resp, &err);
         return;
     }
     if (opts.from[0] && opts.to[0] && strcmp(opts.from, opts.to) > 0) {
         fd_response_error(resp, 400, "bad_range", "from %s is after to %s", opts.from, opts.to);
-        return;
-    }
-    if (clip && (fd_num_parse(clip, strlen(clip), &opts.max_abs_ret) != FD_NUM_OK ||
-                 !(opts.max_abs_ret > 0))) {
-        fd_response_error(resp, 400, "bad_parameter",
-                          "max_abs_ret \"%.40s\": expected a positive number", clip);
         return;
     }
     if (!(db = fd_app_db_acquire(req->app, &err))) {
@@ -117,6 +113,7 @@ static void panels_build(fd_request *req, fd_response *resp) {
     }
     if (fd_store_panels_from_prices(db, &opts, &st, &err) != 0) fd_response_from_error(resp, &err);
     else fd_response_json(resp, 200, fd_daily_stats_json(&st));
+    fd_daily_stats_free(&st);
     fd_app_db_release(req->app, db);
 }
 

@@ -2,6 +2,7 @@
  * (their own plus the history their windows read), build, and replace those months in one
  * transaction, so a failure leaves every stored panel as it was. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "factord/store_data.h"
 #include "factord/store_prices.h"
@@ -15,6 +16,10 @@ int fd_store_panels_from_prices(fd_db *db, const fd_daily_opts *opts, fd_daily_s
     size_t n = 0;
     int rc = -1;
     if (!opts) opts = &no_opts;
+    if (stats) {
+        memset(stats, 0, sizeof *stats);
+        fd_outlier_log_init(&stats->outliers, &opts->outliers);
+    }
     if ((opts->from[0] && fd_month_parse(opts->from, NULL, NULL, err) != 0) ||
         (opts->to[0] && fd_month_parse(opts->to, NULL, NULL, err) != 0))
         return -1;

@@ -45,7 +45,7 @@ def panel_csv_put_get_round_trip():
         check_eq(status, 200)
         check_eq(doc, {"month": "2020-01", "rows": 2, "columns": 2,
                        "column_names": ["mom12", "size"], "missing": 2, "has_ret": True,
-                       "has_mktcap": True, "replaced": False})
+                       "has_mktcap": True, "replaced": False, "warnings": []})
         status, got = d.get_json("/v1/panels/2020-01")
         check_eq(status, 200)
         check_eq(got, {"month": "2020-01", "columns": ["id", "ret", "mktcap", "mom12", "size"],

@@ -31,6 +31,11 @@ def put_prices(d, body, headers=CSV_HEADERS):
     return d.json("PUT", "/v1/prices", body, headers)
 
 
+def build(d, query="", timeout=30):
+    """POST /v1/panels/build?query; (status, the build's answer or the error)."""
+    return d.json("POST", "/v1/panels/build" + query, timeout=timeout)[:2]
+
+
 def stored_rows(d):
     status, doc = d.get_json("/v1/prices")
     check_eq(status, 200)
@@ -93,7 +98,7 @@ def put_prices_rejects_bad_input_naming_the_line_and_stores_nothing():
 def build_makes_monthly_panels_from_stored_bars():
     with Daemon() as d:
         check_eq(put_prices(d, GOOD)[0], 200)
-        status, doc, _ = d.json("POST", "/v1/panels/build")
+        status, doc = build(d)
         check_eq(status, 200, doc)
         check_eq(doc["months"], 3)
         check_eq(doc["first_month"], "2020-01")
@@ -117,10 +122,10 @@ def build_makes_monthly_panels_from_stored_bars():
 def build_only_new_months_leaves_older_panels_alone():
     with Daemon() as d:
         check_eq(put_prices(d, GOOD)[0], 200)
-        check_eq(d.json("POST", "/v1/panels/build")[0], 200)
+        check_eq(build(d)[0], 200)
         april = "ticker,date,open,high,low,close,volume\nXXX,2020-04-30,,,,6.05,100\n"
         check_eq(put_prices(d, april)[0], 200)
-        status, doc, _ = d.json("POST", "/v1/panels/build?from=2020-04&to=2020-04")
+        status, doc = build(d, "?from=2020-04&to=2020-04")
         check_eq(status, 200, doc)
         check_eq(doc["months"], 1)
         check_eq(doc["first_month"], "2020-04")
@@ -132,18 +137,84 @@ def build_only_new_months_leaves_older_panels_alone():
 @test
 def build_rejects_bad_parameters():
     with Daemon() as d:
-        status, doc, _ = d.json("POST", "/v1/panels/build")
+        status, doc = build(d)
         d.check_error(status, doc, 422, "no_bars")
         check_eq(put_prices(d, GOOD)[0], 200)
-        status, doc, _ = d.json("POST", "/v1/panels/build?from=2020-13")
+        status, doc = build(d, "?from=2020-13")
         err = d.check_error(status, doc, 400, "bad_month")
         check("from" in err["message"], err)
-        status, doc, _ = d.json("POST", "/v1/panels/build?from=2020-03&to=2020-01")
+        status, doc = build(d, "?from=2020-03&to=2020-01")
         d.check_error(status, doc, 400, "bad_range")
-        status, doc, _ = d.json("POST", "/v1/panels/build?max_abs_ret=-1")
+        status, doc = build(d, "?max_abs_ret=-1")
         d.check_error(status, doc, 400, "bad_parameter")
-        status, doc, _ = d.json("POST", "/v1/panels/build?from=2031-01")
+        status, doc = build(d, "?from=2031-01")
         d.check_error(status, doc, 422, "no_bars")
+
+
+# ZZZ's close jumps from 1 to 8206 in February 2020 (a data error of the kind real daily
+# files carry: a monthly return of +820,500%), then trades normally.
+EXTREME = (
+    "ticker,date,open,high,low,close,volume\n"
+    "ZZZ,2020-01-31,,,,1,100\n"
+    "ZZZ,2020-02-28,,,,8206,100\n"
+    "ZZZ,2020-03-31,,,,8300,100\n"
+    "XXX,2020-01-31,,,,10,100\n"
+    "XXX,2020-02-28,,,,11,100\n"
+    "XXX,2020-03-31,,,,12.1,100\n"
+)
+
+
+@test
+def an_extreme_return_is_capped_by_default_and_reported():
+    with Daemon() as d:
+        check_eq(put_prices(d, EXTREME)[0], 200)
+        status, doc = build(d)
+        check_eq(status, 200, doc)
+        out = doc["outliers"]
+        check_eq((out["action"], out["threshold"], out["count"], out["listed"]), ("cap", 1.0, 1, 1))
+        check_eq(out["rows"][0]["id"], "ZZZ")
+        check_eq(out["rows"][0]["month"], "2020-02")
+        check(abs(out["rows"][0]["ret"] - 8205.0) < 1e-9, out)
+        check_eq(out["rows"][0]["stored"], 1.0)
+        feb = panel_rows(d, "2020-02")
+        check_eq(feb["ZZZ"]["ret"], 1.0)
+        check_eq(feb["ZZZ"]["mom1m"], 1.0)
+        check(abs(feb["XXX"]["ret"] - 0.1) < 1e-12, feb)
+        # the choice and the threshold are parameters
+        status, doc = build(d, "?outliers=drop")
+        check_eq((status, doc["outliers"]["action"], doc["outliers"]["count"]), (200, "drop", 1))
+        check(panel_rows(d, "2020-02")["ZZZ"]["ret"] is None)
+        status, doc = build(d, "?outliers=keep")
+        check_eq(status, 200, doc)
+        check(abs(panel_rows(d, "2020-02")["ZZZ"]["ret"] - 8205.0) < 1e-9)
+        status, doc = build(d, "?outliers=cap&max_abs_ret=0.05")
+        check_eq(doc["outliers"]["count"], 3, doc)  # ZZZ Feb, XXX Feb and Mar
+        check_eq(panel_rows(d, "2020-03")["XXX"]["ret"], 0.05)
+        status, doc = build(d, "?outliers=clip")
+        err = d.check_error(status, doc, 400, "bad_parameter")
+        check("outliers" in err["message"], err)
+
+
+@test
+def pushed_panels_with_an_extreme_return_get_a_warning():
+    body = "id,ret,size\nA,0.02,1\nB,8205.0,2\nC,-0.01,3\n"
+    with Daemon() as d:
+        status, doc, _ = d.json("PUT", "/v1/panels/2020-02", body, CSV_HEADERS)
+        check_eq(status, 200, doc)
+        check_eq(len(doc["warnings"]), 1, doc)
+        w = doc["warnings"][0]
+        check_eq((w["code"], w["count"]), ("extreme_returns", 1))
+        check_eq((w["rows"][0]["id"], w["rows"][0]["month"], w["rows"][0]["ret"]),
+                 ("B", "2020-02", 8205.0))
+        check_eq(panel_rows(d, "2020-02")["B"]["ret"], 8205.0)  # stored as given
+        status, doc, _ = d.json("PUT", "/v1/panels/2020-03", "id,ret\nA,0.5\n", CSV_HEADERS)
+        check_eq((status, doc["warnings"]), (200, []))
+        long_csv = "id,date,ret\nA,2020-04,0.1\nB,2020-04,-0.2\nB,2020-05,3.5\n"
+        status, doc, _ = d.json("POST", "/v1/import", long_csv, CSV_HEADERS)
+        check_eq(status, 200, doc)
+        w = doc["warnings"][0]
+        check_eq((w["code"], w["count"], w["rows"][0]["id"], w["rows"][0]["month"]),
+                 ("extreme_returns", 1, "B", "2020-05"))
 
 
 @test
@@ -158,11 +229,17 @@ def shipped_sample_imports_and_builds():
         check_eq(doc["tickers"], 60)
         check_eq(doc["first_date"], "2005-01-03")
         check_eq(doc["last_date"], "2017-10-31")
-        status, doc, _ = d.json("POST", "/v1/panels/build", timeout=120)
+        status, doc = build(d, timeout=120)
         check_eq(status, 200, doc)
         check_eq(doc["months"], 154)
         check_eq(doc["counts"]["late_tickers"], 3)
+        # AIG 2009-03 and 2009-08, F 2009-04: capped at 100% by default, and listed
         check_eq(doc["counts"]["ret_over_100pct"], 3)
+        check_eq(doc["outliers"]["action"], "cap")
+        check_eq(doc["outliers"]["count"], 3)
+        check_eq(sorted((r["id"], r["month"]) for r in doc["outliers"]["rows"]),
+                 [("AIG", "2009-03"), ("AIG", "2009-08"), ("F", "2009-04")])
+        check_eq(panel_rows(d, "2009-04")["F"]["ret"], 1.0)
         last = panel_rows(d, "2017-10")
         check_eq(len(last), 60)
         betas = [r["beta"] for r in last.values() if r["beta"] is not None]

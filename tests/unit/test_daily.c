@@ -24,9 +24,10 @@ typedef struct built {
     fd_daily_stats st;
 } built;
 
-static int build(const fd_bars *bars, const char *from, const char *to, double max_abs,
-                 built *out) {
-    fd_daily_opts o = {.max_abs_ret = max_abs};
+/* policy NULL: the default outlier policy (cap at 100%). */
+static int build_with(const fd_bars *bars, const char *from, const char *to,
+                      const fd_outlier_policy *policy, built *out) {
+    fd_daily_opts o = {.outliers = policy ? *policy : (fd_outlier_policy){0}};
     snprintf(o.from, sizeof o.from, "%s", from ? from : "");
     snprintf(o.to, sizeof o.to, "%s", to ? to : "");
     fd_error err;
@@ -35,9 +36,14 @@ static int build(const fd_bars *bars, const char *from, const char *to, double m
     return rc;
 }
 
+static int build(const fd_bars *bars, const char *from, const char *to, built *out) {
+    return build_with(bars, from, to, NULL, out);
+}
+
 static void built_free(built *b) {
     for (size_t i = 0; i < b->n; i++) fd_panel_free(&b->p[i]);
     free(b->p);
+    fd_daily_stats_free(&b->st);
 }
 
 static const fd_panel *month(const built *b, const char *key) {
@@ -203,7 +209,7 @@ TEST(monthly_return_compounds_last_closes_across_holidays) {
     fd_bars *b = parse(two_tickers, &err);
     ASSERT(b != NULL);
     built o;
-    ASSERT_INT_EQ(build(b, NULL, NULL, 0, &o), 0);
+    ASSERT_INT_EQ(build(b, NULL, NULL, &o), 0);
     ASSERT_INT_EQ(o.n, 3);
     ASSERT_STR_EQ(o.p[0].month, "2020-01");
     ASSERT(o.p[0].mktcap == NULL);
@@ -221,7 +227,7 @@ TEST(late_ticker_gets_rows_from_its_first_month_with_ret_missing) {
     fd_bars *b = parse(two_tickers, &err);
     ASSERT(b != NULL);
     built o;
-    ASSERT_INT_EQ(build(b, NULL, NULL, 0, &o), 0);
+    ASSERT_INT_EQ(build(b, NULL, NULL, &o), 0);
     ASSERT(fd_panel_row(month(&o, "2020-01"), "BBB") < 0);
     ASSERT_INT_EQ(month(&o, "2020-02")->n_rows, 2);
     ASSERT_STR_EQ(month(&o, "2020-02")->ids[1], "BBB"); /* rows sorted by ticker */
@@ -248,18 +254,20 @@ TEST(gaps_and_single_day_months_are_counted) {
     fd_bars *b = parse(two_tickers, &err);
     ASSERT(b != NULL);
     built o;
-    ASSERT_INT_EQ(build(b, NULL, NULL, 0, &o), 0);
+    ASSERT_INT_EQ(build(b, NULL, NULL, &o), 0);
     ASSERT_INT_EQ(o.st.gap_days, 1);
     ASSERT_INT_EQ(o.st.single_day_months, 1); /* BBB, March */
     built_free(&o);
     fd_bars_free(b);
 }
 
-/* CCC doubles and more in February: ret = 25 / 10 - 1 = 1.5 (> 100%, kept and counted);
- * with max_abs_ret = 0.8 it is clipped to 0.8 and counted as clipped. Its March bar comes
- * 20 days after the last February one: that daily return spans more than 14 days, so it is
- * dropped (a long gap) although the monthly return (25 -> 30 = 0.2) stands. */
-TEST(returns_over_100pct_are_kept_counted_or_clipped) {
+/* CCC doubles and more in February: ret = 25 / 10 - 1 = 1.5, an outlier (> 100%). By
+ * default it is capped at 1.0 before it is stored and before momentum compounds it, counted
+ * and listed; `drop` stores it as missing, `keep` as 1.5, and a threshold of 0.8 caps it at
+ * 0.8. Its March bar comes 20 days after the last February one: that daily return spans more
+ * than 14 days, so it is dropped (a long gap) although the monthly return (25 -> 30 = 0.2)
+ * stands. */
+TEST(monthly_outliers_are_capped_by_default_counted_and_listed) {
     fd_error err;
     fd_bars *b = parse("ticker,date,open,high,low,close,volume\n"
                        "CCC,2020-01-31,,,,10,5\n"
@@ -269,20 +277,49 @@ TEST(returns_over_100pct_are_kept_counted_or_clipped) {
                        &err);
     ASSERT(b != NULL);
     built o;
-    ASSERT_INT_EQ(build(b, NULL, NULL, 0, &o), 0);
-    ASSERT_NEAR(cell(&o, "2020-02", "CCC", "ret"), 1.5, 1e-12);
+    ASSERT_INT_EQ(build(b, NULL, NULL, &o), 0);
+    ASSERT_NEAR(cell(&o, "2020-02", "CCC", "ret"), 1.0, 1e-15);
+    ASSERT_NEAR(cell(&o, "2020-02", "CCC", "mom1m"), 1.0, 1e-15);
     ASSERT_INT_EQ(o.st.ret_over_100pct, 1);
-    ASSERT_INT_EQ(o.st.daily_ret_over_100pct, 1); /* 24 / 10 - 1 = 1.4 */
-    ASSERT_INT_EQ(o.st.clipped_ret, 0);
+    ASSERT_INT_EQ(o.st.daily_ret_over_100pct, 1); /* 24 / 10 - 1 = 1.4: daily returns stay */
+    ASSERT_INT_EQ(o.st.outliers.policy.action, FD_OUTLIER_CAP);
+    ASSERT_NEAR(o.st.outliers.policy.threshold, 1.0, 0);
+    ASSERT_INT_EQ(o.st.outliers.count, 1);
+    ASSERT_INT_EQ(o.st.outliers.n_rows, 1);
+    ASSERT_STR_EQ(o.st.outliers.rows[0].id, "CCC");
+    ASSERT_STR_EQ(o.st.outliers.rows[0].month, "2020-02");
+    ASSERT_NEAR(o.st.outliers.rows[0].ret, 1.5, 1e-12);
     ASSERT_INT_EQ(o.st.long_gaps, 1);
     ASSERT(isnan(cell(&o, "2020-03", "CCC", "maxret")));
     ASSERT_NEAR(cell(&o, "2020-03", "CCC", "ret"), 0.2, 1e-12);
+    json_t *doc = fd_daily_stats_json(&o.st);
+    json_t *row = json_array_get(json_object_get(json_object_get(doc, "outliers"), "rows"), 0);
+    ASSERT_STR_EQ(json_string_value(json_object_get(row, "id")), "CCC");
+    ASSERT_NEAR(json_real_value(json_object_get(row, "ret")), 1.5, 1e-12);
+    ASSERT_NEAR(json_real_value(json_object_get(row, "stored")), 1.0, 0);
+    json_decref(doc);
     built_free(&o);
-    ASSERT_INT_EQ(build(b, NULL, NULL, 0.8, &o), 0);
+
+    fd_outlier_policy drop = {FD_OUTLIER_DROP, 0}, keep = {FD_OUTLIER_KEEP, 0};
+    fd_outlier_policy cap08 = {FD_OUTLIER_CAP, 0.8};
+    ASSERT_INT_EQ(build_with(b, NULL, NULL, &drop, &o), 0);
+    ASSERT(isnan(cell(&o, "2020-02", "CCC", "ret")));
+    ASSERT(isnan(cell(&o, "2020-02", "CCC", "mom1m")));
+    ASSERT_INT_EQ(o.st.outliers.count, 1);
+    built_free(&o);
+    ASSERT_INT_EQ(build_with(b, NULL, NULL, &keep, &o), 0);
+    ASSERT_NEAR(cell(&o, "2020-02", "CCC", "ret"), 1.5, 1e-12);
+    ASSERT_INT_EQ(o.st.outliers.count, 1);
+    built_free(&o);
+    ASSERT_INT_EQ(build_with(b, NULL, NULL, &cap08, &o), 0);
     ASSERT_NEAR(cell(&o, "2020-02", "CCC", "ret"), 0.8, 1e-12);
     ASSERT_NEAR(cell(&o, "2020-02", "CCC", "mom1m"), 0.8, 1e-12);
     ASSERT_INT_EQ(o.st.ret_over_100pct, 1);
-    ASSERT_INT_EQ(o.st.clipped_ret, 1);
+    ASSERT_INT_EQ(o.st.outliers.count, 1);
+    built_free(&o);
+    /* Months outside the build feed momentum capped too, but are not reported. */
+    ASSERT_INT_EQ(build(b, "2020-03", NULL, &o), 0);
+    ASSERT_INT_EQ(o.st.outliers.count, 0);
     built_free(&o);
     fd_bars_free(b);
 }
@@ -317,7 +354,7 @@ TEST(daily_characteristics_match_hand_computation) {
                        &err);
     ASSERT(b != NULL);
     built o;
-    ASSERT_INT_EQ(build(b, NULL, NULL, 0, &o), 0);
+    ASSERT_INT_EQ(build(b, NULL, NULL, &o), 0);
     const char *m = "2020-03";
     ASSERT_NEAR(cell(&o, m, "DDD", "maxret"), 0.1, 1e-12);
     ASSERT_NEAR(cell(&o, m, "DDD", "retvol"), sqrt(1.0 / 150), 1e-12);
@@ -362,7 +399,7 @@ static fd_bars *momentum_bars(int months) {
 TEST(momentum_windows_skip_as_documented) {
     fd_bars *b = momentum_bars(48);
     built o;
-    ASSERT_INT_EQ(build(b, NULL, NULL, 0, &o), 0);
+    ASSERT_INT_EQ(build(b, NULL, NULL, &o), 0);
     ASSERT_INT_EQ(o.n, 48);
     ASSERT_INT_EQ(o.st.single_day_months, 48);
     double (*c)(int) = mom_close;
@@ -397,7 +434,7 @@ TEST(momentum_is_missing_across_a_missing_month) {
     fd_error err;
     ASSERT_INT_EQ(fd_bars_finish(b, &err), 0);
     built o;
-    ASSERT_INT_EQ(build(b, NULL, NULL, 0, &o), 0);
+    ASSERT_INT_EQ(build(b, NULL, NULL, &o), 0);
     ASSERT(month(&o, "2015-04") == NULL);            /* nobody traded in April */
     ASSERT(isnan(cell(&o, "2015-05", "GAP", "ret"))); /* no close at the end of April */
     ASSERT(isnan(cell(&o, "2015-10", "GAP", "mom6m"))); /* window 2015-05..09 lacks May */
@@ -439,7 +476,7 @@ static fd_bars *weekly_bars(int with_c) {
 TEST(beta_against_equal_weighted_market_by_hand) {
     fd_bars *b = weekly_bars(0);
     built o;
-    ASSERT_INT_EQ(build(b, NULL, NULL, 0, &o), 0);
+    ASSERT_INT_EQ(build(b, NULL, NULL, &o), 0);
     /* 2020-03: weeks 1..64 carry returns (week 65 = 2020-04-01 is after the month end). */
     ASSERT_NEAR(cell(&o, "2020-03", "A", "beta"), 2.0, 1e-9);
     ASSERT_NEAR(cell(&o, "2020-03", "A", "betasq"), 4.0, 1e-8);
@@ -480,7 +517,7 @@ static void ols(int K, double (*y)(int), double *beta, double *idio) {
 TEST(beta_and_idiovol_match_reference_ols) {
     fd_bars *b = weekly_bars(1);
     built o;
-    ASSERT_INT_EQ(build(b, NULL, NULL, 0, &o), 0);
+    ASSERT_INT_EQ(build(b, NULL, NULL, &o), 0);
     double beta, idio;
     ols(64, wc, &beta, &idio); /* 2020-03: weeks 1..64 */
     ASSERT_NEAR(cell(&o, "2020-03", "C", "beta"), beta, 1e-9);
@@ -533,9 +570,9 @@ TEST(incremental_build_equals_full_build_for_new_months) {
     ASSERT_INT_EQ(fd_bars_finish(all, &err), 0);
     ASSERT_INT_EQ(fd_bars_finish(recent, &err), 0);
     built full, inc, inc2;
-    ASSERT_INT_EQ(build(all, NULL, NULL, 0, &full), 0);
-    ASSERT_INT_EQ(build(all, "2020-03", NULL, 0, &inc), 0);
-    ASSERT_INT_EQ(build(recent, "2020-03", NULL, 0, &inc2), 0);
+    ASSERT_INT_EQ(build(all, NULL, NULL, &full), 0);
+    ASSERT_INT_EQ(build(all, "2020-03", NULL, &inc), 0);
+    ASSERT_INT_EQ(build(recent, "2020-03", NULL, &inc2), 0);
     ASSERT_INT_EQ(inc.n, 2); /* 2020-03, 2020-04 (last bars 2020-04-15 and 04-29) */
     ASSERT_INT_EQ(inc2.n, 2);
     ASSERT_STR_EQ(inc.st.first_month, "2020-03");
@@ -590,7 +627,7 @@ TEST_MAIN(T(dates_round_trip_and_reject_impossible_days),
           T(monthly_return_compounds_last_closes_across_holidays),
           T(late_ticker_gets_rows_from_its_first_month_with_ret_missing),
           T(gaps_and_single_day_months_are_counted),
-          T(returns_over_100pct_are_kept_counted_or_clipped),
+          T(monthly_outliers_are_capped_by_default_counted_and_listed),
           T(daily_characteristics_match_hand_computation),
           T(momentum_windows_skip_as_documented), T(momentum_is_missing_across_a_missing_month),
           T(beta_against_equal_weighted_market_by_hand),

@@ -103,6 +103,7 @@ TEST(panels_from_prices_are_stored_and_rebuilt_incrementally) {
     ASSERT_INT_EQ(fd_store_panels_from_prices(db, NULL, &st, &err), 0);
     ASSERT_INT_EQ(st.months, 3);
     ASSERT_INT_EQ(st.zero_volume_days, 1);
+    fd_daily_stats_free(&st);
     fd_panel p;
     ASSERT_INT_EQ(fd_store_panel_get(db, "2020-03", &p, &err), 0);
     ASSERT_INT_EQ(p.n_rows, 2);
@@ -123,6 +124,7 @@ TEST(panels_from_prices_are_stored_and_rebuilt_incrementally) {
     ASSERT_INT_EQ(fd_store_panels_from_prices(db, &o, &st, &err), 0);
     ASSERT_INT_EQ(st.months, 1);
     ASSERT_STR_EQ(st.first_month, "2020-04");
+    fd_daily_stats_free(&st);
     ASSERT_INT_EQ(fd_store_panel_get(db, "2020-04", &p, &err), 0);
     ASSERT_INT_EQ(p.n_rows, 1);
     ASSERT_NEAR(p.ret[0], -0.5, 1e-12);
@@ -132,6 +134,7 @@ TEST(panels_from_prices_are_stored_and_rebuilt_incrementally) {
     fd_daily_opts none = {.from = "2031-01"};
     ASSERT_INT_EQ(fd_store_panels_from_prices(db, &none, &st, &err), -1);
     ASSERT_INT_EQ(err.status, 422);
+    fd_daily_stats_free(&st);
     fd_bars_free(b);
     fd_bars_free(apr);
     fd_db_close(db);

@@ -28,7 +28,7 @@
 /* Dates are days since 1970-01-01 (proleptic Gregorian), so differences are day counts. */
 int32_t fd_date_from_ymd(int year, int month, int day);
 void fd_date_to_ymd(int32_t days, int *year, int *month, int *day);
-/* Strict "YYYY-MM-DD" in s[0..len) (year 1900..2999, a real calendar day): 0 or -1. */
+/* Strict "YYYY-MM-DD" in s[0..len) (year FD_YEAR_FIRST..FD_YEAR_LAST, a real calendar day): 0 or -1. */
 int fd_date_parse(const char *s, size_t len, int32_t *days);
 void fd_date_format(int32_t days, char out[FD_DATE_LEN]);
 /* The "YYYY-MM" key of the month holding `days`. */

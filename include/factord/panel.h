@@ -28,11 +28,21 @@ typedef struct fd_panel {
 void fd_panel_init(fd_panel *p);
 void fd_panel_free(fd_panel *p);
 
-/* Validates "YYYY-MM" (month 01..12, year 1900..2999); fills a 400 "bad_month" error. */
+/* Month keys run from FD_MONTH_FIRST to FD_MONTH_LAST (documented in the README); every
+ * key outside is rejected, and month arithmetic never leaves the range, so a loop over
+ * months is always bounded by a count of months, never by comparing keys. */
+#define FD_YEAR_FIRST 1900
+#define FD_YEAR_LAST 2999
+#define FD_MONTH_FIRST "1900-01"
+#define FD_MONTH_LAST "2999-12"
+
+/* Validates "YYYY-MM" (month 01..12, year FD_YEAR_FIRST..FD_YEAR_LAST); fills a 400
+ * "bad_month" error. */
 int fd_month_parse(const char *text, int *year, int *month, fd_error *err);
-/* Month arithmetic on keys: out = key shifted by `delta` months. */
-void fd_month_add(const char *key, int delta, char out[FD_MONTH_LEN]);
-/* Months from a to b (b - a), both valid keys. */
+/* Month arithmetic on keys: out = key shifted by `delta` months. Returns 0, or -1 with
+ * out = "" when key is not a valid key or the result falls outside the range. */
+int fd_month_add(const char *key, int delta, char out[FD_MONTH_LEN]);
+/* Months from a to b (b - a), both valid keys (0 when either is not). */
 int fd_month_diff(const char *a, const char *b);
 
 /* Column index by name or -1. */

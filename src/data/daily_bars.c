@@ -62,7 +62,7 @@ static int digits(const char *s, int n) {
 int fd_date_parse(const char *s, size_t len, int32_t *days) {
     if (len != 10 || s[4] != '-' || s[7] != '-') return -1;
     int y = digits(s, 4), m = digits(s + 5, 2), d = digits(s + 8, 2);
-    if (y < 1900 || y > 2999 || m < 1 || m > 12 || d < 1) return -1;
+    if (y < FD_YEAR_FIRST || y > FD_YEAR_LAST || m < 1 || m > 12 || d < 1) return -1;
     int32_t v = fd_date_from_ymd(y, m, d);
     int y2, m2, d2;
     fd_date_to_ymd(v, &y2, &m2, &d2);
@@ -72,7 +72,7 @@ int fd_date_parse(const char *s, size_t len, int32_t *days) {
 }
 
 /* Writes n digits of v (zero-padded); years outside 0..9999 never reach here (parse
- * limits them to 1900..2999), so no snprintf truncation analysis is needed. */
+ * limits them to FD_YEAR_FIRST..FD_YEAR_LAST), so no snprintf truncation analysis is needed. */
 static void put_digits(char *out, unsigned v, int n) {
     for (int i = n - 1; i >= 0; i--, v /= 10) out[i] = (char)('0' + v % 10);
 }

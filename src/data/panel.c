@@ -34,9 +34,9 @@ int fd_month_parse(const char *text, int *year, int *month, fd_error *err) {
     if (m < 1 || m > 12)
         return fd_error_set(err, 400, "bad_month", "bad month key \"%s\": month %02d is not 01..12",
                             text, m);
-    if (y < 1900 || y > 2999)
-        return fd_error_set(err, 400, "bad_month",
-                            "bad month key \"%s\": year %d is not 1900..2999", text, y);
+    if (y < FD_YEAR_FIRST || y > FD_YEAR_LAST)
+        return fd_error_set(err, 400, "bad_month", "bad month key \"%s\": year %d is not %d..%d",
+                            text, y, FD_YEAR_FIRST, FD_YEAR_LAST);
     if (year) *year = y;
     if (month) *month = m;
     return 0;
@@ -49,14 +49,16 @@ static long month_index(const char *key) {
     return (long)y * 12 + (m - 1);
 }
 
-/* An invalid key, or a result outside years 0..9999 (which no key can spell), gives "". */
-void fd_month_add(const char *key, int delta, char out[FD_MONTH_LEN]) {
-    long idx = month_index(key);
+/* An invalid key, or a result outside FD_MONTH_FIRST..FD_MONTH_LAST, gives "" and -1: the
+ * result is always a key fd_month_parse accepts, so arithmetic on it stays total. */
+int fd_month_add(const char *key, int delta, char out[FD_MONTH_LEN]) {
+    long idx = month_index(key), first = FD_YEAR_FIRST * 12L, last = FD_YEAR_LAST * 12L + 11;
     out[0] = '\0';
-    if (idx < 0) return;
+    if (idx < 0) return -1;
     idx += delta;
-    if (idx < 0 || idx >= 10000L * 12) return;
+    if (idx < first || idx > last) return -1;
     snprintf(out, FD_MONTH_LEN, "%04ld-%02ld", idx / 12, idx % 12 + 1);
+    return 0;
 }
 
 /* 0 when either key is invalid (the header requires valid keys). */

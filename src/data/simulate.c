@@ -48,6 +48,10 @@ static int check_opts(const fd_sim_opts *o, fd_error *err) {
     if (!(o->factor_sd > 0) || !isfinite(o->factor_mean))
         return fd_error_set(err, 400, "bad_sim_option", "factor sd must be > 0");
     if (fd_month_parse(o->start, NULL, NULL, err) != 0) return fd_error_prefix(err, "start");
+    char last[FD_MONTH_LEN];
+    if (o->T > 12 * (FD_YEAR_LAST - FD_YEAR_FIRST + 1) || fd_month_add(o->start, (int)o->T, last))
+        return fd_error_set(err, 400, "bad_sim_option", "start %s plus T = %zu months passes the "
+                            "last month key " FD_MONTH_LAST, o->start, (size_t)o->T);
     return 0;
 }
 

@@ -147,16 +147,17 @@ static void handle_betas(fd_request *req, fd_response *resp) {
     serving_close(req, &s);
 }
 
-/* FNV-1a 64 over the version, the range and the stamps of every panel it reads. */
-static int factors_etag(fd_db *db, const fd_version *v, const char *from, const char *to,
-                        char *etag, size_t cap) {
+/* FNV-1a 64 over the version, the range and the stamps of every panel it reads: the
+ * months from-1 .. to (span + 2 of them; a month before the first key has no panel). */
+static int factors_etag(fd_db *db, const fd_version *v, const char *from, int span,
+                        const char *to, char *etag, size_t cap) {
     uint64_t h = 1469598103934665603ULL;
     char m[FD_MONTH_LEN], stamp[32], buf[256];
-    fd_month_add(from, -1, m);
     snprintf(buf, sizeof buf, "%s/%d/%s/%s", v->model, v->version, from, to);
     for (const char *c = buf; *c; c++) h = (h ^ (unsigned char)*c) * 1099511628211ULL;
-    for (; strcmp(m, to) <= 0; fd_month_add(m, 1, m)) {
-        if (fd_store_panel_stamp(db, m, stamp, NULL) != 0) snprintf(stamp, sizeof stamp, "-");
+    for (int i = -1; i <= span; i++) {
+        if (fd_month_add(from, i, m) != 0 || fd_store_panel_stamp(db, m, stamp, NULL) != 0)
+            snprintf(stamp, sizeof stamp, "-");
         for (const char *c = stamp; *c; c++) h = (h ^ (unsigned char)*c) * 1099511628211ULL;
     }
     snprintf(etag, cap, "\"f-%016llx\"", (unsigned long long)h);
@@ -193,7 +194,7 @@ static void handle_factors(fd_request *req, fd_response *resp) {
         fd_response_from_error(resp, &err);
         return;
     }
-    factors_etag(s.db, s.v, from, to, etag, sizeof etag);
+    factors_etag(s.db, s.v, from, span, to, etag, sizeof etag);
     inm = fd_request_header(req, "if-none-match");
     snprintf(resp->etag, sizeof resp->etag, "%s", etag);
     snprintf(resp->cache_control, sizeof resp->cache_control, "no-cache");
@@ -217,8 +218,8 @@ static void handle_factors(fd_request *req, fd_response *resp) {
         }
         fd_textbuf_putc(&b, '\n');
     }
-    snprintf(m, sizeof m, "%s", from);
-    for (int i = 0; f && i <= span; i++, fd_month_add(m, 1, m)) {
+    for (int i = 0; f && i <= span; i++) {
+        fd_month_add(from, i, m); /* inside the range: from and to are valid keys */
         if (fd_scoring_factor(s.v, s.db, m, f, &err)) {
             if (err.status >= 500 || span == 0) break;
             missing++; /* a month without panels in a range: skipped, counted */
@@ -321,7 +322,7 @@ static void handle_expected(fd_request *req, fd_response *resp) {
         json_t *doc = version_json(s.v), *rows = rows_json(sc.p, &sc.sel, sc.er, 0, "er");
         fd_month_add(month, 1, next);
         json_object_set_new(doc, "characteristics_month", json_string(month));
-        json_object_set_new(doc, "forecast_month", json_string(next));
+        json_object_set_new(doc, "forecast_month", next[0] ? json_string(next) : json_null());
         json_object_set_new(doc, "returns", json_string(s.v->excess_returns ? "excess" : "raw"));
         json_object_set_new(doc, "lambda", lambda_json(s.v, sc.lambda, &sc.li, month));
         json_object_set_new(doc, "securities", rows);
@@ -384,7 +385,8 @@ static void handle_deciles(fd_request *req, fd_response *resp) {
             json_object_update(doc, v);
             json_decref(v);
             json_object_set_new(doc, "characteristics_month", json_string(month));
-            json_object_set_new(doc, "forecast_month", json_string(next_month));
+            json_object_set_new(doc, "forecast_month",
+                                next_month[0] ? json_string(next_month) : json_null());
             json_object_set_new(doc, "realised", json_boolean(have_next));
             json_object_set_new(doc, "lambda", lambda_json(s.v, sc.lambda, &sc.li, month));
             fd_response_json(resp, 200, doc);

@@ -179,8 +179,9 @@ int fd_backtest_plan(const fd_backtest_spec *s, fd_backtest_window **out, size_t
             fd_month_add(s->start, s0 + first_test - 1, w[i].fit.valid_to);
         }
         fd_month_add(s->start, s0 + first_test, w[i].test_from);
-        fd_month_add(s->start, s0 + first_test + s->test - 1, w[i].test_to);
-        if (strcmp(w[i].test_to, s->end) > 0) memcpy(w[i].test_to, s->end, FD_MONTH_LEN);
+        if (fd_month_add(s->start, s0 + first_test + s->test - 1, w[i].test_to) != 0 ||
+            strcmp(w[i].test_to, s->end) > 0)
+            memcpy(w[i].test_to, s->end, FD_MONTH_LEN);
     }
     *out = w;
     *n = count;

@@ -164,7 +164,9 @@ int fd_scoring_factor(const fd_version *v, fd_db *db, const char *month, double 
     char prev[FD_MONTH_LEN], sp[32], sc[32];
     struct fd_factor_memo *hit = NULL;
     size_t K = v->K, stride = sizeof(struct fd_factor_memo) + K * sizeof(double);
-    fd_month_add(month, -1, prev);
+    if (fd_month_add(month, -1, prev) != 0)
+        return fd_error_set(err, 404, "no_panel", "the factors of %s need the panel of the "
+                            "month before, and month keys start at " FD_MONTH_FIRST, month);
     if (fd_store_panel_stamp(db, prev, sp, err) || fd_store_panel_stamp(db, month, sc, err))
         return -1;
     pthread_mutex_lock(&mv->memo_mu);
@@ -224,9 +226,10 @@ int fd_scoring_lambda(const fd_version *v, fd_db *db, const char *month, double 
     }
     /* Months after the training window, up to `month`, from the stored panels. */
     if (v->train_to[0] && strcmp(month, v->train_to) > 0) {
-        fd_month_add(v->train_to, 1, m);
-        for (; strcmp(m, month) <= 0; fd_month_add(m, 1, m)) {
+        int after = fd_month_diff(v->train_to, month); /* months train_to+1 .. month */
+        for (int i = 1; i <= after; i++) {
             fd_error ferr;
+            fd_month_add(v->train_to, i, m);
             if (fd_scoring_factor(v, db, m, f, &ferr)) {
                 if (ferr.status >= 500) {
                     if (err) *err = ferr;

@@ -54,6 +54,26 @@ TEST(month_add_crosses_years) {
     ASSERT_STR_EQ(out, "");
 }
 
+/* Regression (issue 17, fault 1): stepping back from 1900-01 gave "1899-12", a key no parser
+ * accepts, and the next step from it gave "" forever; arithmetic must stay in the range. */
+TEST(month_add_never_leaves_the_range_of_keys) {
+    char out[FD_MONTH_LEN];
+    fd_month_add("1900-01", -1, out);
+    ASSERT_STR_EQ(out, "");
+    fd_month_add("2999-12", 1, out);
+    ASSERT_STR_EQ(out, "");
+    fd_month_add("1900-02", -1, out);
+    ASSERT_STR_EQ(out, "1900-01");
+    fd_month_add("1900-01", 12 * 1100 - 1, out);
+    ASSERT_STR_EQ(out, "2999-12");
+    fd_month_add("2000-01", -2000000000, out);
+    ASSERT_STR_EQ(out, "");
+    for (int d = -1300; d <= 13000; d += 97) {
+        fd_month_add("1950-06", d, out);
+        ASSERT(out[0] == '\0' || fd_month_parse(out, NULL, NULL, NULL) == 0);
+    }
+}
+
 TEST(month_diff_counts_months) {
     ASSERT_INT_EQ(fd_month_diff("2020-01", "2020-01"), 0);
     ASSERT_INT_EQ(fd_month_diff("2020-01", "2021-03"), 14);
@@ -95,5 +115,5 @@ TEST(panel_lookup_and_free) {
 
 TEST_MAIN(T(month_parse_accepts_valid_keys), T(month_parse_rejects_bad_keys_with_400),
           T(month_parse_message_names_the_key), T(month_add_crosses_years),
-          T(month_diff_counts_months), T(month_add_and_diff_are_inverse),
+          T(month_diff_counts_months), T(month_add_never_leaves_the_range_of_keys), T(month_add_and_diff_are_inverse),
           T(panel_lookup_and_free))

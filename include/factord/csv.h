@@ -10,7 +10,8 @@
  * blocks (Ken French files) can see it.
  *
  * Errors (400 "bad_csv") name the line: an unterminated quote (the line where it opened),
- * a character after a closing quote, a row over the limits. Line numbers are 1-based
+ * a character after a closing quote, a NUL byte anywhere (no format factord reads has one,
+ * and a NUL would cut the NUL-terminated field short), a row over the limits. Line numbers are 1-based
  * physical lines; a row reports the line it starts on.
  *
  * Ownership: the caller owns the fd_csv (fd_csv_new / fd_csv_free); the row passed to the

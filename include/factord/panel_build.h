@@ -1,7 +1,7 @@
 /* fd_panel_builder: assembles an fd_panel row by row, as every panel importer (CSV, JSON,
  * bulk long CSV) needs: it routes the special columns `ret` and `mktcap`, keeps the others
- * as characteristics in input order, rejects duplicate and empty security ids, and counts
- * missing cells.
+ * as characteristics in input order, rejects duplicate, empty and malformed security ids
+ * (fd_panel_id_check), and counts missing cells.
  *
  * Rows are tagged by the caller (a CSV line number, a JSON row index) and errors name the
  * tag as the caller says: "line 12: duplicate id 'AAPL' (first at line 3)" or "rows[11]: ...".
@@ -15,11 +15,17 @@
 #include "factord/error.h"
 #include "factord/panel.h"
 
-/* Header checks shared by the importers: every name non-empty and unique; `id` present
- * (its index in *id_col); with date_col != NULL, `date` present too (index in *date_col).
- * 400 "no_id_column" / "no_date_column" / "duplicate_column" / "empty_column_name". */
+/* Header checks shared by the importers: every name non-empty, a valid name (text.h) and
+ * unique (a hash set: linear in the header); `id` present (its index in *id_col); with
+ * date_col != NULL, `date` present too (index in *date_col). 400 "no_id_column" /
+ * "no_date_column" / "duplicate_column" / "empty_column_name" / "bad_column_name". */
 int fd_panel_header_check(const char *const *names, size_t n, long *id_col, long *date_col,
                           fd_error *err);
+
+/* A security id: non-empty (400 "empty_id") and a valid name (text.h: no NUL or other
+ * control character, valid UTF-8; 400 "bad_id"). `where` ("line 12", "rows[3]") leads the
+ * message. */
+int fd_panel_id_check(const char *id, size_t len, const char *where, fd_error *err);
 
 typedef struct fd_panel_builder {
     fd_panel p;           /* under construction */

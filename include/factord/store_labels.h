@@ -18,7 +18,7 @@ int fd_store_label_set(fd_db *db, const char *model, const char *label, int vers
 int fd_store_label_get(fd_db *db, const char *model, const char *label, int *version,
                        fd_error *err);
 int fd_store_label_delete(fd_db *db, const char *model, const char *label, fd_error *err);
-/* [{"label","version","updated_at"}] for a model. */
+/* [{"label","version","updated_at"}] for a model; 404 "no_model" when there is no such model. */
 int fd_store_label_list(fd_db *db, const char *model, json_t **out, fd_error *err);
 /* Marks a version retired (409 "version_labelled" while a label points at it). */
 int fd_store_version_retire(fd_db *db, const char *model, int version, fd_error *err);

@@ -4,6 +4,7 @@
 
 #include <math.h>
 #include <sqlite3.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -109,7 +110,9 @@ static int stage_row(void *ctx, const fd_csv_row *row, fd_error *err) {
                             row->line, row->fields[s->date_col]);
     size_t id_len = row->lens[s->id_col];
     const char *id = fd_csv_trim(row->fields[s->id_col], &id_len);
-    if (id_len == 0) return fd_error_set(err, 400, "empty_id", "line %ld: empty id", row->line);
+    char where[32];
+    snprintf(where, sizeof where, "line %ld", row->line);
+    if (fd_panel_id_check(id, id_len, where, err) < 0) return -1;
     for (size_t k = 0; k < s->n_data; k++) {
         long j = s->data_field[k];
         int shift = (long)k == s->ret_data ? s->ret_shift : 0;

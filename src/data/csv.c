@@ -27,17 +27,13 @@ struct fd_csv {
     int failed;
 };
 
-static int is_special[256];
-static void init_special(void) {
-    is_special[(unsigned char)','] = 1;
-    is_special[(unsigned char)'\n'] = 1;
-    is_special[(unsigned char)'\r'] = 1;
-}
+/* Bytes that end a run of ordinary field text. A NUL is among them so it can be refused:
+ * no field of any format may hold one. */
+static const unsigned char is_special[256] = {[','] = 1, ['\n'] = 1, ['\r'] = 1, [0] = 1};
 
 fd_csv *fd_csv_new(fd_csv_row_fn fn, void *ctx, size_t max_row_bytes, size_t max_fields) {
     fd_csv *c = calloc(1, sizeof *c);
     if (!c) return NULL;
-    if (!is_special[',']) init_special();
     c->fn = fn;
     c->ctx = ctx;
     c->max_row = max_row_bytes ? max_row_bytes : FD_CSV_DEFAULT_MAX_ROW;
@@ -113,6 +109,10 @@ static int emit_row(fd_csv *c, fd_error *err) {
     return rc;
 }
 
+static int fail_nul(fd_csv *c, long line, fd_error *err) {
+    return FAIL(c, err, 400, "bad_csv", "line %ld: a field holds a NUL byte", line);
+}
+
 /* A line break ends the field and the row. */
 static int end_row(fd_csv *c, char ch, fd_error *err) {
     if (end_field(c, err) < 0 || emit_row(c, err) < 0) return -1;
@@ -159,6 +159,8 @@ int fd_csv_feed(fd_csv *c, const char *data, size_t len, fd_error *err) {
             if (ch == ',') {
                 if (end_field(c, err) < 0) return -1;
                 c->state = ST_FIELD_START;
+            } else if (ch == '\0') {
+                return fail_nul(c, c->line, err);
             } else if (end_row(c, ch, err) < 0) {
                 return -1;
             }
@@ -166,12 +168,13 @@ int fd_csv_feed(fd_csv *c, const char *data, size_t len, fd_error *err) {
         }
         case ST_QUOTED: {
             size_t j = i;
-            while (j < len && data[j] != '"') {
+            while (j < len && data[j] != '"' && data[j] != '\0') {
                 if (data[j] == '\n') c->line++;
                 j++;
             }
             if (j > i && append(c, data + i, j - i, err) < 0) return -1;
             i = j;
+            if (i < len && data[i] == '\0') return fail_nul(c, c->line, err);
             if (i < len) {
                 i++;
                 c->state = ST_AFTER_QUOTE;
@@ -188,6 +191,8 @@ int fd_csv_feed(fd_csv *c, const char *data, size_t len, fd_error *err) {
                 c->state = ST_FIELD_START;
             } else if (ch == '\n' || ch == '\r') {
                 if (end_row(c, ch, err) < 0) return -1;
+            } else if (ch == '\0') {
+                return fail_nul(c, c->line, err);
             } else {
                 return FAIL(c, err, 400, "bad_csv",
                             "line %ld: unexpected character '%c' after a closing quote",

@@ -1,6 +1,8 @@
 /* Row accumulation for the factor parsers (factor_rows.h). */
 #include "factor_rows.h"
 
+#include "factord/text.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,14 +16,8 @@ int factor_rows_init(factor_rows *r, const char *const *names, size_t n, int tag
     if (n == 0) return fd_error_set(err, 400, "no_factors", "no factor columns");
     r->names = calloc(n, sizeof *r->names);
     if (!r->names) return oom(err);
+    if (fd_column_names_check(names, n, "factor column", err) < 0) return -1;
     for (size_t j = 0; j < n; j++) {
-        if (names[j][0] == '\0')
-            return fd_error_set(err, 400, "empty_column_name", "factor column %zu has no name",
-                                j + 1);
-        for (size_t k = 0; k < j; k++)
-            if (strcmp(names[j], names[k]) == 0)
-                return fd_error_set(err, 400, "duplicate_column", "factor '%s' appears twice",
-                                    names[j]);
         if (!(r->names[j] = strdup(names[j]))) return oom(err);
         r->n_factors = j + 1;
     }

@@ -1,5 +1,6 @@
 /* Row-by-row panel assembly shared by the CSV, JSON and bulk importers (panel_build.h). */
 #include "factord/panel_build.h"
+#include "factord/text.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -11,16 +12,8 @@ int fd_panel_header_check(const char *const *names, size_t n, long *id_col, long
                           fd_error *err) {
     *id_col = -1;
     if (date_col) *date_col = -1;
+    if (fd_column_names_check(names, n, "column", err) < 0) return -1;
     for (size_t i = 0; i < n; i++) {
-        if (names[i][0] == '\0')
-            return fd_error_set(err, 400, "empty_column_name", "column %zu has an empty name",
-                                i + 1);
-        /* Quadratic, but headers are short and this runs once per request. */
-        for (size_t j = 0; j < i; j++)
-            if (strcmp(names[i], names[j]) == 0)
-                return fd_error_set(err, 400, "duplicate_column",
-                                    "column '%s' appears twice (columns %zu and %zu)", names[i],
-                                    j + 1, i + 1);
         if (strcmp(names[i], "id") == 0) *id_col = (long)i;
         if (date_col && strcmp(names[i], "date") == 0) *date_col = (long)i;
     }
@@ -29,6 +22,13 @@ int fd_panel_header_check(const char *const *names, size_t n, long *id_col, long
     if (date_col && *date_col < 0)
         return fd_error_set(err, 400, "no_date_column", "no 'date' column among the %zu columns",
                             n);
+    return 0;
+}
+
+int fd_panel_id_check(const char *id, size_t len, const char *where, fd_error *err) {
+    if (len == 0) return fd_error_set(err, 400, "empty_id", "%s: empty id", where);
+    if (fd_name_check(id, len, "the id", "bad_id", err) < 0)
+        return fd_error_prefix(err, "%s", where);
     return 0;
 }
 
@@ -119,7 +119,7 @@ int fd_panel_builder_add(fd_panel_builder *b, const char *id, size_t id_len, con
     fd_panel *p = &b->p;
     char where[40], first[40];
     tag_text(b, tag, where);
-    if (id_len == 0) return fd_error_set(err, 400, "empty_id", "%s: empty id", where);
+    if (fd_panel_id_check(id, id_len, where, err) < 0) return -1;
     if ((p->n_rows + 1) * 2 > b->n_slots && grow_slots(b, err) < 0) return -1;
     size_t h = hash_id(id, id_len) & (b->n_slots - 1);
     for (; b->slots[h]; h = (h + 1) & (b->n_slots - 1)) {

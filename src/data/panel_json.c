@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "factord/panel_build.h"
+#include "factord/text.h"
 
 static int oom(fd_error *err) { return fd_error_set(err, 500, "out_of_memory", "out of memory"); }
 
@@ -164,6 +165,10 @@ static int parse_records(const json_t *rows, const char *month, fd_panel *out, f
             if (json_object_get(index, key)) continue;
             if (key[0] == '\0') {
                 rc = fd_error_set(err, 400, "empty_column_name", "rows[%zu]: empty column name", i);
+                break;
+            }
+            if (fd_name_check(key, strlen(key), "a column name", "bad_column_name", err) < 0) {
+                rc = fd_error_prefix(err, "rows[%zu]", i);
                 break;
             }
             if (n == cap) {

@@ -21,6 +21,7 @@
 
 #include "factord/log.h"
 #include "factord/router.h"
+#include "factord/url.h"
 #include "server_internal.h"
 
 /* Beyond this much unread excess a chunked upload is cut off rather than drained. */
@@ -152,11 +153,43 @@ static enum MHD_Result conn_early_error(fd_conn *conn, int status, const char *c
     return has_body(conn->mhd) ? conn_send(conn) : MHD_YES;
 }
 
+typedef struct query_check {
+    fd_error *err;
+    int failed;
+} query_check;
+
+static enum MHD_Result check_query_kv(void *cls, enum MHD_ValueKind kind, const char *key,
+                                      const char *value) {
+    query_check *q = cls;
+    (void)kind;
+    if (fd_url_check_query(key, value ? value : "", q->err) == 0) return MHD_YES;
+    q->failed = 1;
+    return MHD_NO;
+}
+
+/* The request target before routing: no %00 anywhere, a path and query arguments of valid
+ * text (url.h). 0, or -1 with err filled. */
+static int check_target(fd_conn *conn, fd_error *err) {
+    fd_sock *sock = fd_sock_of(conn->mhd);
+    query_check q = {err, 0};
+    if (sock && sock->url_nul) {
+        sock->url_nul = 0;
+        return fd_error_set(err, 400, "bad_url", "the URL holds an encoded NUL byte (%%00)");
+    }
+    if (fd_url_check_path(conn->path, err) != 0) return -1;
+    MHD_get_connection_values(conn->mhd, MHD_GET_ARGUMENT_KIND, check_query_kv, &q);
+    return q.failed ? -1 : 0;
+}
+
 static enum MHD_Result conn_begin(fd_conn *conn) {
     const fd_config *cfg = &conn->srv->app->cfg;
     const char *length;
     char msg[512];
-    int status = fd_router_match_app(conn->method, conn->path, &conn->match);
+    fd_error err;
+    int status;
+    if (check_target(conn, &err) != 0)
+        return conn_early_error(conn, err.status, err.code, err.message);
+    status = fd_router_match_app(conn->method, conn->path, &conn->match);
     if (status == 404) {
         snprintf(msg, sizeof msg, "no resource at %.300s", conn->path);
         return conn_early_error(conn, 404, "not_found", msg);

@@ -1,5 +1,6 @@
 /* Response builders for handlers (any thread; a response belongs to one request). */
 #include "factord/http.h"
+#include "factord/text.h"
 #include "server_internal.h"
 
 #include <stdarg.h>
@@ -44,21 +45,15 @@ void fd_response_text(fd_response *resp, int status, const char *content_type, c
 /* Messages quote client input, which may not be UTF-8 (or was cut mid-character by the
  * buffer size); JSON strings must be, so every byte of a malformed sequence becomes '?'. */
 static void utf8_sanitize(char *s) {
-    unsigned char *p = (unsigned char *)s;
-    while (*p) {
-        int n = *p < 0x80 ? 0 : (*p & 0xE0) == 0xC0 ? 1 : (*p & 0xF0) == 0xE0 ? 2
-              : (*p & 0xF8) == 0xF0 ? 3 : -1;
-        int ok = n >= 0 && !(n == 1 && *p < 0xC2) && *p <= 0xF4;
-        for (int i = 1; ok && i <= n; i++) ok = (p[i] & 0xC0) == 0x80;
-        /* Overlong forms, UTF-16 surrogates and code points past U+10FFFF. */
-        if (ok && ((*p == 0xE0 && p[1] < 0xA0) || (*p == 0xED && p[1] >= 0xA0) ||
-                   (*p == 0xF0 && p[1] < 0x90) || (*p == 0xF4 && p[1] >= 0x90)))
-            ok = 0;
-        if (!ok) {
-            *p++ = '?';
-            continue;
+    size_t left = strlen(s);
+    while (left > 0) {
+        size_t ok = fd_utf8_valid_prefix(s, left);
+        s += ok;
+        left -= ok;
+        if (left > 0) {
+            *s++ = '?';
+            left--;
         }
-        p += n + 1;
     }
 }
 

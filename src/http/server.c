@@ -194,7 +194,8 @@ static int start_daemon(fd_server *srv, fd_error *err) {
         flags, (uint16_t)cfg->port, NULL, NULL, fd_conn_access, srv, MHD_OPTION_EXTERNAL_LOGGER,
         mhd_logger, NULL, MHD_OPTION_SOCK_ADDR, addr, MHD_OPTION_NOTIFY_COMPLETED,
         fd_conn_completed, srv, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)IDLE_TIMEOUT_S,
-        MHD_OPTION_END);
+        MHD_OPTION_NOTIFY_CONNECTION, fd_sock_notify, srv, MHD_OPTION_UNESCAPE_CALLBACK,
+        fd_sock_unescape, NULL, MHD_OPTION_END);
     if (!srv->mhd)
         return fd_error_set(err, 500, "listen_failed",
                             "cannot listen on %s port %d (see the libmicrohttpd message above)",

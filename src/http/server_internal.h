@@ -12,8 +12,18 @@
 #include "factord/server.h"
 
 typedef struct fd_conn fd_conn;
+typedef struct fd_server fd_server;
 
-typedef struct fd_server {
+/* sock.c: one TCP connection (libmicrohttpd's socket context); loop thread only. */
+typedef struct fd_sock {
+    fd_server *srv;
+    struct MHD_Connection *mhd;
+    int fd;                     /* the connection's socket, owned by libmicrohttpd */
+    struct fd_sock *prev, *next; /* in srv->socks */
+    unsigned url_nul : 1;       /* the request line being parsed decoded a %00 */
+} fd_sock;
+
+struct fd_server {
     fd_app *app;
     const fd_server_opts *opts;
     uv_loop_t loop;
@@ -24,9 +34,11 @@ typedef struct fd_server {
     uv_timer_t drain_timer;     /* polls for the end of the drain */
     double drain_deadline;      /* fd_now() after which the drain stops waiting */
     fd_conn *conns;             /* every live request, for shutdown */
+    fd_sock *socks;             /* every open connection */
+    size_t n_socks;
     unsigned request_prefix;    /* random, so request ids differ across restarts */
     unsigned long long next_request;
-} fd_server;
+};
 
 /* server.c: runs libmicrohttpd and re-arms its timer; a no-op once the daemon is stopped. */
 void fd_server_kick(fd_server *srv);
@@ -40,6 +52,14 @@ void fd_conn_completed(void *cls, struct MHD_Connection *connection, void **con_
                        enum MHD_RequestTerminationCode toe);
 /* Answers 503 to every request still waiting on a worker and resumes it (shutdown). */
 void fd_conn_abort_suspended(fd_server *srv);
+
+/* sock.c: MHD_OPTION_NOTIFY_CONNECTION (cls is the fd_server) and
+ * MHD_OPTION_UNESCAPE_CALLBACK (fd_url_unescape, noting a %00 on the connection). */
+void fd_sock_notify(void *cls, struct MHD_Connection *connection, void **socket_context,
+                    enum MHD_ConnectionNotificationCode toe);
+size_t fd_sock_unescape(void *cls, struct MHD_Connection *connection, char *s);
+/* The connection's fd_sock, or NULL (none could be allocated). */
+fd_sock *fd_sock_of(struct MHD_Connection *connection);
 
 /* send.c: queues resp on the connection, adding the generic headers (X-Request-Id,
  * Content-Type, ETag, Location, Cache-Control, Allow when `allow` is not empty, and

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "factord/store_data.h"
+#include "factord/text.h"
 #include "factord/train.h"
 
 int fd_model_name_valid(const char *name) {
@@ -19,22 +20,26 @@ int fd_model_name_valid(const char *name) {
 }
 
 static int decl_columns(const json_t *cols, fd_error *err) {
-    size_t i, j;
+    size_t i, n = json_array_size(cols);
+    const char **names;
     json_t *c;
-    if (!json_is_array(cols) || json_array_size(cols) == 0)
+    int rc = 0;
+    if (!json_is_array(cols) || n == 0)
         return fd_error_set(err, 400, "bad_model", "columns: expected a non-empty array of "
                                                    "characteristic names");
+    if (!(names = malloc(n * sizeof *names)))
+        return fd_error_set(err, 500, "out_of_memory", "checking %zu columns", n);
     json_array_foreach(cols, i, c) {
-        const char *s = json_string_value(c);
-        if (!s || !s[0])
-            return fd_error_set(err, 400, "bad_model", "columns[%zu]: expected a non-empty "
-                                                       "string", i);
-        for (j = 0; j < i; j++)
-            if (strcmp(s, json_string_value(json_array_get(cols, j))) == 0)
-                return fd_error_set(err, 400, "bad_model", "columns[%zu]: \"%s\" is listed "
-                                                           "twice", i, s);
+        if (!(names[i] = json_string_value(c))) {
+            free(names);
+            return fd_error_set(err, 400, "bad_model", "columns[%zu]: expected a string", i);
+        }
     }
-    return 0;
+    /* Names as a panel header must spell them (bad_column_name, duplicate_column, ...). */
+    if (fd_column_names_check(names, n, "column", err) < 0)
+        rc = fd_error_prefix(err, "columns");
+    free(names);
+    return rc;
 }
 
 int fd_model_decl_parse(const json_t *body, char name[FD_MODEL_NAME_MAX + 1],
@@ -170,7 +175,8 @@ static size_t window_missing(char (*months)[FD_MONTH_LEN], size_t n, const char 
     size_t missing = 0;
     int span = fd_month_diff(from, to) + 1;
     for (int i = -1; i < span; i++) {
-        fd_month_add(from, i, key);
+        /* Only the month before from can fall outside the range of keys: named as it is. */
+        if (fd_month_add(from, i, key) != 0) snprintf(key, sizeof key, "%04d-12", FD_YEAR_FIRST - 1);
         if (month_stored(months, n, key) || strstr(msg, key)) continue;
         missing++;
         if (listed + missing <= 24) {

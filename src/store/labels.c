@@ -1,4 +1,5 @@
 #include "factord/store_labels.h"
+#include "factord/store_models.h"
 
 #include <ctype.h>
 #include <string.h>
@@ -117,8 +118,12 @@ fail:
 
 int fd_store_label_list(fd_db *db, const char *model, json_t **out, fd_error *err) {
     sqlite3_stmt *st;
-    json_t *arr = json_array();
+    json_t *arr, *decl;
     int rc;
+    /* An unknown model has no labels to list: 404, as every other route under it. */
+    if (fd_store_model_get(db, model, &decl, err) != 0) return -1;
+    json_decref(decl);
+    arr = json_array();
     if (sqlite3_prepare_v2(fd_db_handle(db),
                            "SELECT label, version, updated_at FROM labels WHERE model = ?1 "
                            "ORDER BY label",

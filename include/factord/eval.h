@@ -39,8 +39,9 @@ int fd_eval_add_month(fd_eval *ev, const fd_period *p, const double *beta, const
                       const double *lambda, double mktrf, fd_error *err);
 
 /* Metrics so far: {"months","r2":{"total_r","pred_r","total_x","pred_x","total_r_mkt"},
- * "ic":{...},"strategies":{"ew_ls":{...},"ew_lo":..,"vw_ls":..,"vw_lo":..}}, with NaN as
- * null. Caller owns the JSON. */
+ * "ic":{...},"strategies":{"ew_ls":{...},"ew_lo":..,"vw_ls":..,"vw_lo":..},
+ * "concentration":{...},"warnings":[...]}, with NaN as null; concentration and its warnings
+ * as eval_concentration.h describes. Caller owns the JSON. */
 json_t *fd_eval_report(const fd_eval *ev);
 
 /* Monthly returns of one strategy ("ew_ls", "ew_lo", "vw_ls", "vw_lo"), gross or net of

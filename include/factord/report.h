@@ -55,15 +55,17 @@ typedef struct fd_compare_opts {
  *                  "p_one_sided"}]},
  *  "spearman":{"strategy","ids":[...],"names":[...],"matrix":[[...]],"months":[[...]]}}
  * Tables, in order: total_r, total_x, pred_r, pred_x, total_r_mkt, sharpe_<s> and
- * sharpe_net_<s> for s in ew_ls ew_lo vw_ls vw_lo, and jk_p (two-sided p-value against the
- * base; null in the base's own cell). Sharpe ratios are annualised. 400 "bad_parameter" for
+ * sharpe_net_<s> for s in ew_ls ew_lo vw_ls vw_lo, concentration_r and concentration_total
+ * (the largest security-month's share of the squared returns and errors, unit "share"), and
+ * jk_p (two-sided p-value against the base; null in the base's own cell). "warnings" lists
+ * every entry's report warnings, each with its "backtest" id and "name". Sharpe ratios are annualised. 400 "bad_parameter" for
  * an unknown strategy or a base not among the entries; 422 "duplicate_cell" when two
  * backtests share a row and K (compare them with rows_by_name). */
 int fd_report_compare(const fd_report_entry *entries, size_t n, const fd_compare_opts *opts,
                       json_t **out, fd_error *err);
 
-/* Markdown: a heading and one pipe table per comparison table (R^2 in percent, ratios to
- * two decimals), then the tests and the correlation matrix. */
+/* Markdown: a heading and one pipe table per comparison table (R^2 and shares in percent,
+ * ratios to two decimals), then the tests, the correlation matrix and the warnings. */
 void fd_report_markdown(const json_t *cmp, fd_textbuf *b);
 /* Every cell of every table (jk_p included) as one "table,<kind|name>,k,value" line, after
  * that header. */

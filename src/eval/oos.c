@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "factord/eval.h"
+#include "factord/eval_concentration.h"
 #include "factord/eval_portfolio.h"
 #include "factord/eval_stats.h"
 #include "factord/mat.h"
@@ -35,6 +36,7 @@ struct fd_eval {
     double sse_total_mkt, ss_mkt;
     series gross[N_STRAT], net[N_STRAT], turnover[N_STRAT], ic, rank_ic;
     holdings held[N_STRAT];
+    fd_concentration conc;
 };
 
 static int series_push(series *s, double v) {
@@ -154,6 +156,7 @@ int fd_eval_add_month(fd_eval *ev, const fd_period *p, const double *beta, const
     bret = xpred + P;
     fd_mat_vec(rhat, beta, f, n, K, 1.0, 0.0);
     fd_mat_vec(er, beta, lambda, n, K, 1.0, 0.0);
+    fd_concentration_add(&ev->conc, p->month, (const char *const *)p->ids, p->r, rhat, er, n);
     for (size_t i = 0; i < n; i++) {
         double r = p->r[i];
         ev->sse_total_r += (r - rhat[i]) * (r - rhat[i]);
@@ -224,7 +227,7 @@ json_t *fd_eval_report(const fd_eval *ev) {
         json_object_set_new(strategies, strat_names[s], strategy_json(ev, s));
     fd_stats_mean_sd(ev->ic.v, ev->ic.n, &ic_mean, NULL, NULL);
     fd_stats_mean_sd(ev->rank_ic.v, ev->rank_ic.n, &ric_mean, NULL, NULL);
-    return json_pack(
+    json_t *warnings = json_array(), *doc = json_pack(
         "{s:i,s:{s:o,s:o,s:o,s:o,s:o},s:{s:o,s:o,s:o,s:o},s:o,s:{s:i,s:f}}", "months",
         (int)ev->months, "r2", "total_r", num(r2(ev->sse_total_r, ev->ss_r)), "pred_r",
         num(r2(ev->sse_pred_r, ev->ss_r)), "total_x", num(r2(ev->sse_total_x, ev->ss_x)),
@@ -233,6 +236,9 @@ json_t *fd_eval_report(const fd_eval *ev) {
         num(fd_stats_tstat(ev->ic.v, ev->ic.n)), "rank_mean", num(ric_mean), "rank_tstat",
         num(fd_stats_tstat(ev->rank_ic.v, ev->rank_ic.n)), "strategies", strategies,
         "portfolios", "n", ev->opts.n_buckets, "cost", ev->opts.cost);
+    json_object_set_new(doc, "concentration", fd_concentration_report(&ev->conc, warnings));
+    json_object_set_new(doc, "warnings", warnings);
+    return doc;
 }
 
 const double *fd_eval_strategy_returns(const fd_eval *ev, const char *name, int net,

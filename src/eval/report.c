@@ -55,13 +55,18 @@ static const metric metrics[] = {
      {"strategies", "vw_ls", "sharpe_net"}},
     {"sharpe_net_vw_lo", "Sharpe ratio net of costs, value-weighted long-only", "ratio",
      {"strategies", "vw_lo", "sharpe_net"}},
+    {"concentration_r", "Largest single security-month's share of the squared returns", "share",
+     {"concentration", "returns", "share"}},
+    {"concentration_total", "Largest single security-month's share of the squared errors "
+     "(total R^2)", "share", {"concentration", "total_errors", "share"}},
 };
 #define N_METRICS (sizeof metrics / sizeof metrics[0])
 
 static const char *const table_names[N_METRICS + 4] = {
     "total_r", "total_x", "pred_r", "pred_x", "total_r_mkt", "sharpe_ew_ls", "sharpe_ew_lo",
     "sharpe_vw_ls", "sharpe_vw_lo", "sharpe_net_ew_ls", "sharpe_net_ew_lo", "sharpe_net_vw_ls",
-    "sharpe_net_vw_lo", "jk_p", "jk", "spearman", NULL};
+    "sharpe_net_vw_lo", "concentration_r", "concentration_total", "jk_p", "jk", "spearman",
+    NULL};
 
 const char *const *fd_report_table_names(void) { return table_names; }
 
@@ -235,6 +240,22 @@ static json_t *spearman(const fd_report_entry *e, size_t n, int s, double *a, do
                      "names", names, "matrix", matrix, "months", months);
 }
 
+/* Every entry's stitched warnings (concentrated errors, ...), each naming its backtest. */
+static json_t *warnings_json(const fd_report_entry *e, size_t n) {
+    json_t *arr = json_array();
+    for (size_t i = 0; i < n; i++) {
+        size_t j;
+        json_t *w;
+        json_array_foreach(json_object_get(e[i].report, "warnings"), j, w) {
+            json_t *copy = json_deep_copy(w);
+            json_object_set_new(copy, "backtest", json_integer((json_int_t)e[i].id));
+            json_object_set_new(copy, "name", json_string(e[i].name));
+            json_array_append_new(arr, copy);
+        }
+    }
+    return arr;
+}
+
 static json_t *backtests_json(const fd_report_entry *e, size_t n, const layout *l) {
     json_t *arr = json_array();
     for (size_t i = 0; i < n; i++)
@@ -289,6 +310,7 @@ int fd_report_compare(const fd_report_entry *e, size_t n, const fd_compare_opts 
     json_array_append_new(tables, table("jk_p", "Jobson-Korkie-Memmel p-value (two-sided) "
                                         "against the base", "p", pgrid));
     json_object_set_new(*out, "spearman", spearman(e, n, s, a, b));
+    json_object_set_new(*out, "warnings", warnings_json(e, n));
     rc = 0;
 out:
     layout_free(&l);

@@ -12,13 +12,18 @@ static void putf(fd_textbuf *b, const char *fmt, double v) {
     fd_textbuf_puts(b, cell);
 }
 
-/* A Markdown cell: R^2 in percent, p-values to three decimals, ratios to two. */
+/* Units shown in percent: R^2 and shares of a sum. */
+static int in_percent(const char *unit) {
+    return strcmp(unit, "r2") == 0 || strcmp(unit, "share") == 0;
+}
+
+/* A Markdown cell: R^2 and shares in percent, p-values to three decimals, ratios to two. */
 static void md_value(fd_textbuf *b, const json_t *v, const char *unit) {
     if (!json_is_number(v)) {
         fd_textbuf_puts(b, "-");
         return;
     }
-    if (strcmp(unit, "r2") == 0) putf(b, "%.2f", 100.0 * json_number_value(v));
+    if (in_percent(unit)) putf(b, "%.2f", 100.0 * json_number_value(v));
     else if (strcmp(unit, "p") == 0) putf(b, "%.3f", json_number_value(v));
     else putf(b, "%.2f", json_number_value(v));
 }
@@ -45,7 +50,7 @@ static void md_table(fd_textbuf *b, const json_t *cmp, const json_t *t) {
     json_t *row, *v;
     fd_textbuf_puts(b, "\n## ");
     fd_textbuf_puts(b, json_string_value(json_object_get(t, "title")));
-    fd_textbuf_puts(b, strcmp(unit, "r2") == 0 ? " (%)\n\n" : "\n\n");
+    fd_textbuf_puts(b, in_percent(unit) ? " (%)\n\n" : "\n\n");
     md_header(b, json_string_value(json_object_get(cmp, "rows_by")), json_object_get(cmp, "columns"), 1);
     json_array_foreach(values, r, row) {
         fd_textbuf_puts(b, "| ");
@@ -126,6 +131,13 @@ void fd_report_markdown(const json_t *cmp, fd_textbuf *b) {
     json_array_foreach(json_object_get(cmp, "tables"), i, t) md_table(b, cmp, t);
     md_tests(b, json_object_get(cmp, "jk"));
     md_spearman(b, json_object_get(cmp, "spearman"));
+    json_array_foreach(json_object_get(cmp, "warnings"), i, t) {
+        fd_textbuf_puts(b, i ? "- " : "\n## Warnings\n\n- ");
+        fd_textbuf_puts(b, json_string_value(json_object_get(t, "name")));
+        fd_textbuf_puts(b, ": ");
+        fd_textbuf_puts(b, json_string_value(json_object_get(t, "message")));
+        fd_textbuf_puts(b, "\n");
+    }
 }
 
 static void csv_value(fd_textbuf *b, const json_t *v) {

@@ -36,6 +36,7 @@ for t in range(T):
 
 sse_r = sse_pr = ss_r = sse_x = sse_px = ss_x = sse_m = ss_m = 0.0
 ic, ric = [], []
+terms = {"returns": [], "total_errors": [], "pred_errors": []}  # (term, id, month, r)
 strat = {s: dict(gross=[], turn=[], held=None) for s in ["ew_ls", "ew_lo", "vw_ls", "vw_lo"]}
 fsum, seen = F0.sum(axis=0), len(F0)
 
@@ -60,6 +61,9 @@ for p in periods:
     rhat, er = beta @ p["f"], beta @ lam
     r, z = p["r"], p["z"]
     sse_r += ((r - rhat) ** 2).sum(); sse_pr += ((r - er) ** 2).sum(); ss_r += (r ** 2).sum()
+    for key, v in (("returns", r ** 2), ("total_errors", (r - rhat) ** 2),
+                   ("pred_errors", (r - er) ** 2)):
+        terms[key] += [(v[i], p["ids"][i], p["month"], r[i]) for i in range(len(r))]
     if p["mkt"] is not None:
         sse_m += ((r - rhat) ** 2).sum(); ss_m += ((r - p["mkt"]) ** 2).sum()
     xh = np.linalg.solve(z.T @ z, z.T @ rhat); xp = np.linalg.solve(z.T @ z, z.T @ er)
@@ -121,6 +125,13 @@ def summary(g, t):
 
 
 icf, ricf = fin(ic), fin(ric)
+
+
+def largest_share(ts):
+    top = max(ts, key=lambda t: t[0])
+    return dict(share=top[0] / sum(t[0] for t in ts), id=top[1], month=top[2], ret=top[3])
+
+
 out = {
     "P": P, "K": K, "nb": NB, "cost": COST, "A": A.tolist(), "F0": F0.tolist(),
     "periods": [dict(month=p["month"], ids=p["ids"], z=p["z"].tolist(), r=p["r"].tolist(),
@@ -134,6 +145,7 @@ out = {
                "rank_mean": ricf.mean(),
                "rank_tstat": ricf.mean() / (ricf.std(ddof=1) / math.sqrt(len(ricf)))},
         "strategies": {k: summary(v["gross"], v["turn"]) for k, v in strat.items()},
+        "concentration": {k: largest_share(v) for k, v in terms.items()},
     },
 }
 with open("tests/data/oos_expected.json", "w") as fh:

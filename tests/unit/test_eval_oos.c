@@ -162,6 +162,20 @@ TEST(evaluator_matches_numpy_reference) {
                 near(es, skeys[k], json_is_null(g) ? NAN : json_number_value(g));
             }
         }
+        const char *ckeys[] = {"returns", "total_errors", "pred_errors"};
+        for (int k = 0; k < 3; k++) {
+            json_t *ec = json_object_get(json_object_get(exp, "concentration"), ckeys[k]);
+            json_t *gc = json_object_get(json_object_get(rep, "concentration"), ckeys[k]);
+            near(ec, "share", json_number_value(json_object_get(gc, "share")));
+            near(ec, "ret", json_number_value(json_object_get(gc, "ret")));
+            if (strcmp(json_string_value(json_object_get(ec, "id")),
+                       json_string_value(json_object_get(gc, "id"))) != 0 ||
+                strcmp(json_string_value(json_object_get(ec, "month")),
+                       json_string_value(json_object_get(gc, "month"))) != 0)
+                rc = -1;
+        }
+        /* No security-month holds 10% of any sum in this panel: no warning. */
+        if (json_array_size(json_object_get(rep, "warnings")) != 0) rc = -1;
         json_decref(rep);
     }
     fd_eval_destroy(ev);

@@ -22,6 +22,7 @@ static const command commands[] = {
     {"prices", fd_cmd_prices, "import daily bars and build monthly panels from them"},
     {"simulate", fd_cmd_simulate, "write a synthetic Gu-Kelly-Xiu panel as a long CSV"},
     {"report", fd_cmd_report, "print the comparison tables of finished backtests"},
+    {"token", fd_cmd_token, "create, list and revoke the API's bearer tokens"},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 

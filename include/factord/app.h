@@ -21,6 +21,10 @@ typedef struct fd_config {
     double import_timeout;   /* the same for streamed (spooled) bulk uploads */
     int blas_threads;        /* OpenBLAS threads */
     int training_threads;    /* concurrent training jobs */
+    char auth[16];           /* "required" (bearer tokens) or "off" (loopback only) */
+    char allowed_hosts[512]; /* comma-separated Host names accepted ("*": any) */
+    char cors_origins[1024]; /* comma-separated origins allowed cross-origin; "" = CORS off */
+    char log_format[8];      /* access and daemon log lines: "text" or "json" */
 } fd_config;
 
 struct fd_app {
@@ -29,6 +33,7 @@ struct fd_app {
     atomic_int draining;    /* set on SIGTERM: /readyz answers 503 */
     void *jobs;             /* job manager (src/jobs), opaque here */
     void *registry;         /* model registry (src/serving/registry.c), opaque here */
+    struct fd_auth *auth;   /* token snapshot (auth.h); NULL in processes that serve none */
 };
 typedef struct fd_app fd_app;
 

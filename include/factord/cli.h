@@ -10,5 +10,6 @@ int fd_cmd_train(int argc, char **argv); /* src/cli/cmd_train.c */
 int fd_cmd_prices(int argc, char **argv); /* src/cli/cmd_prices.c */
 int fd_cmd_simulate(int argc, char **argv); /* src/cli/cmd_simulate.c */
 int fd_cmd_report(int argc, char **argv); /* src/cli/cmd_report.c */
+int fd_cmd_token(int argc, char **argv);  /* src/cli/cmd_token.c */
 
 #endif

@@ -1,7 +1,8 @@
 /* The daemon's configuration: a `key = value` file with `#` comments, overridden by flags.
  *
  * Keys (defaults in etc/factord.conf): listen, port, db, log_level, worker_threads,
- * body_limit, spool_limit, request_timeout, blas_threads, training_threads. Sizes accept
+ * body_limit, spool_limit, request_timeout, import_timeout, blas_threads, training_threads,
+ * auth, allowed_hosts, cors_origins, log_format. Sizes accept
  * the suffixes k, M, G (powers of 1024). Unknown keys, duplicate keys, empty values and
  * out-of-range values are errors whose message names the file, the line and the key.
  *
@@ -40,5 +41,12 @@ int fd_config_diff(const fd_config *a, const fd_config *b, int reloadable, char 
 
 /* Copies the reloadable keys of `next` into `cur`; restart-only keys keep their values. */
 void fd_config_apply_reloadable(fd_config *cur, const fd_config *next);
+
+/* Rules across keys, checked on the whole config at start-up and before a reload applies:
+ * a listen address that is not loopback needs auth = required. 400 "bad_config". */
+int fd_config_check(const fd_config *cfg, fd_error *err);
+/* 1 for 127.0.0.0/8, ::1 and ::ffff:127.x.y.z. */
+int fd_config_is_loopback(const char *addr);
+int fd_config_auth_required(const fd_config *cfg);
 
 #endif

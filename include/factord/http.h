@@ -45,6 +45,8 @@ typedef struct fd_request {
     double deadline;             /* fd_now() value after which the work should give up */
 } fd_request;
 
+#define FD_RESPONSE_MAX_HEADERS 16
+
 typedef struct fd_response {
     int status;
     const char *content_type; /* static string; NULL means application/json */
@@ -53,6 +55,8 @@ typedef struct fd_response {
     char etag[80];            /* sent as ETag when not empty */
     char location[256];       /* sent as Location when not empty */
     char cache_control[64];   /* sent as Cache-Control when not empty */
+    fd_kv headers[FD_RESPONSE_MAX_HEADERS]; /* more headers (fd_response_header), owned */
+    size_t n_headers;
 } fd_response;
 
 typedef void (*fd_handler_fn)(fd_request *req, fd_response *resp);
@@ -70,6 +74,8 @@ const char *fd_request_query(const fd_request *req, const char *key);   /* NULL 
 const char *fd_request_header(const fd_request *req, const char *name); /* case-insensitive */
 /* Media type of Content-Type without parameters, lower-case ("text/csv"), or "" if none. */
 void fd_request_content_type(const fd_request *req, char *out, size_t cap);
+/* The media type of a Content-Type value without parameters, trimmed and lower-cased. */
+void fd_media_type(const char *value, char *out, size_t cap);
 /* 1 if the Accept header prefers `type` (e.g. "text/csv") over JSON. */
 int fd_request_accepts(const fd_request *req, const char *type);
 
@@ -81,6 +87,12 @@ void fd_response_text(fd_response *resp, int status, const char *content_type, c
 void fd_response_error(fd_response *resp, int status, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 void fd_response_from_error(fd_response *resp, const fd_error *err);
+/* Sets a response header (both strings copied), replacing an earlier value of the same name
+ * (case-insensitive). Values with CR or LF are refused. Returns -1 when the response has
+ * FD_RESPONSE_MAX_HEADERS already, on a bad value or out of memory. Headers survive the
+ * builders above, so set them once the answer is known to be a success. */
+int fd_response_header(fd_response *resp, const char *name, const char *value);
+const char *fd_response_get_header(const fd_response *resp, const char *name); /* or NULL */
 
 /* Route tables, one per resource file (src/http/h_*.c), each ending in {NULL}. The router
  * (src/http/router.c) lists them in fd_route_tables. */

@@ -8,6 +8,7 @@
 #include <uv.h>
 
 #include "factord/app.h"
+#include "factord/auth.h"
 #include "factord/cli.h"
 #include "factord/config.h"
 #include "factord/jobs.h"
@@ -54,6 +55,7 @@ static int build_config(void *ud, fd_config *out, fd_error *err) {
         if (fd_config_set(&cfg, args->overrides[i].key, args->overrides[i].value,
                           args->overrides[i].flag, err) != 0)
             return -1;
+    if (fd_config_check(&cfg, err) != 0) return -1;
     *out = cfg;
     return 0;
 }
@@ -105,6 +107,25 @@ static int parse_args(int argc, char **argv, serve_args *args) {
     return 0;
 }
 
+/* The token snapshot, loaded before the first request (the server keeps it fresh). */
+static int open_auth(fd_app *app, fd_error *err) {
+    fd_db *db;
+    int rc;
+    if (fd_auth_create(&app->auth, err) != 0) return -1;
+    if (!(db = fd_app_db_acquire(app, err))) rc = -1;
+    else rc = fd_auth_refresh(app->auth, db, 1, NULL, err);
+    if (db) fd_app_db_release(app, db);
+    if (rc != 0) {
+        fd_auth_destroy(app->auth);
+        app->auth = NULL;
+        return -1;
+    }
+    if (fd_config_auth_required(&app->cfg))
+        fd_info("auth required: %zu active API token(s)%s", fd_auth_active(app->auth),
+                fd_auth_active(app->auth) ? "" : "; create one with `factord token create`");
+    return 0;
+}
+
 int fd_cmd_serve(int argc, char **argv) {
     serve_args args;
     fd_server_opts opts;
@@ -140,9 +161,15 @@ int fd_cmd_serve(int argc, char **argv) {
         return 1;
     }
     atomic_init(&app.draining, 0);
+    if (open_auth(&app, &err) != 0) {
+        fd_errorlog("%s", err.message);
+        fd_db_pool_destroy(app.db);
+        return 1;
+    }
     /* Model versions in memory for serving (src/serving/registry.c), loaded on first use. */
     if (fd_registry_create((fd_registry **)&app.registry, &err) != 0) {
         fd_errorlog("%s", err.message);
+        fd_auth_destroy(app.auth);
         fd_db_pool_destroy(app.db);
         return 1;
     }
@@ -158,6 +185,7 @@ int fd_cmd_serve(int argc, char **argv) {
      * a request abandoned at its deadline may still be scoring until then, holding a
      * version and a connection, so the registry and the pool go after it. */
     uv_library_shutdown();
+    fd_auth_destroy(app.auth);
     fd_registry_destroy(app.registry);
     fd_db_pool_destroy(app.db);
     return rc == 0 ? 0 : 1;

@@ -15,7 +15,9 @@
 
 #include "factord/log.h"
 
-typedef enum { KEY_ADDR, KEY_PATH, KEY_INT, KEY_SIZE, KEY_SECONDS, KEY_LEVEL } key_type;
+typedef enum {
+    KEY_ADDR, KEY_PATH, KEY_INT, KEY_SIZE, KEY_SECONDS, KEY_LEVEL, KEY_CHOICE, KEY_LIST
+} key_type;
 
 typedef struct config_key {
     const char *name;
@@ -24,23 +26,32 @@ typedef struct config_key {
     size_t size;   /* of the field, for diffing and copying */
     double min, max;
     int reloadable;
+    const char *choices;                         /* KEY_CHOICE: "a|b" */
+    int (*item_ok)(const char *item, size_t len); /* KEY_LIST: validates one item */
 } config_key;
+
+static int host_item_ok(const char *item, size_t len);
+static int origin_item_ok(const char *item, size_t len);
 
 #define FIELD(f) offsetof(fd_config, f), sizeof(((fd_config *)0)->f)
 #define GiB (1024.0 * 1024.0 * 1024.0)
 
 static const config_key config_keys[] = {
-    {"listen", KEY_ADDR, FIELD(listen_addr), 0, 0, 0},
-    {"port", KEY_INT, FIELD(port), 0, 65535, 0},
-    {"db", KEY_PATH, FIELD(db_path), 0, 0, 0},
-    {"log_level", KEY_LEVEL, FIELD(log_level), 0, 0, 1},
-    {"worker_threads", KEY_INT, FIELD(worker_threads), 1, 128, 0},
-    {"body_limit", KEY_SIZE, FIELD(body_limit), 1024, 16 * GiB, 1},
-    {"spool_limit", KEY_SIZE, FIELD(spool_limit), 1024, 1024 * GiB, 1},
-    {"request_timeout", KEY_SECONDS, FIELD(request_timeout), 0.001, 86400, 1},
-    {"import_timeout", KEY_SECONDS, FIELD(import_timeout), 0.001, 86400, 1},
-    {"blas_threads", KEY_INT, FIELD(blas_threads), 1, 64, 1},
-    {"training_threads", KEY_INT, FIELD(training_threads), 1, 64, 1},
+    {"listen", KEY_ADDR, FIELD(listen_addr), 0, 0, 0, NULL, NULL},
+    {"port", KEY_INT, FIELD(port), 0, 65535, 0, NULL, NULL},
+    {"db", KEY_PATH, FIELD(db_path), 0, 0, 0, NULL, NULL},
+    {"log_level", KEY_LEVEL, FIELD(log_level), 0, 0, 1, NULL, NULL},
+    {"worker_threads", KEY_INT, FIELD(worker_threads), 1, 128, 0, NULL, NULL},
+    {"body_limit", KEY_SIZE, FIELD(body_limit), 1024, 16 * GiB, 1, NULL, NULL},
+    {"spool_limit", KEY_SIZE, FIELD(spool_limit), 1024, 1024 * GiB, 1, NULL, NULL},
+    {"request_timeout", KEY_SECONDS, FIELD(request_timeout), 0.001, 86400, 1, NULL, NULL},
+    {"import_timeout", KEY_SECONDS, FIELD(import_timeout), 0.001, 86400, 1, NULL, NULL},
+    {"blas_threads", KEY_INT, FIELD(blas_threads), 1, 64, 1, NULL, NULL},
+    {"training_threads", KEY_INT, FIELD(training_threads), 1, 64, 1, NULL, NULL},
+    {"auth", KEY_CHOICE, FIELD(auth), 0, 0, 1, "required|off", NULL},
+    {"allowed_hosts", KEY_LIST, FIELD(allowed_hosts), 0, 0, 1, NULL, host_item_ok},
+    {"cors_origins", KEY_LIST, FIELD(cors_origins), 0, 0, 1, NULL, origin_item_ok},
+    {"log_format", KEY_CHOICE, FIELD(log_format), 0, 0, 1, "text|json", NULL},
 };
 #define N_KEYS (sizeof config_keys / sizeof config_keys[0])
 
@@ -60,6 +71,77 @@ void fd_config_defaults(fd_config *cfg) {
      * the 2 cores from being oversubscribed. Training raises it for its own calls. */
     cfg->blas_threads = 1;
     cfg->training_threads = 1;
+    snprintf(cfg->auth, sizeof cfg->auth, "off");
+    snprintf(cfg->allowed_hosts, sizeof cfg->allowed_hosts, "localhost,127.0.0.1,::1");
+    snprintf(cfg->log_format, sizeof cfg->log_format, "text");
+}
+
+/* A host name or IP literal as a Host header carries it (without the port; IPv6 without
+ * brackets), or "*" for any. */
+static int host_item_ok(const char *item, size_t len) {
+    if (len == 1 && item[0] == '*') return 1;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)item[i];
+        if (!isalnum(c) && c != '-' && c != '.' && c != ':' && c != '_') return 0;
+    }
+    return len > 0 && len < 256;
+}
+
+/* An origin as browsers send it: scheme://host[:port], no path. */
+static int origin_item_ok(const char *item, size_t len) {
+    const char *sep = memmem(item, len, "://", 3);
+    size_t rest;
+    if (!sep || sep == item) return 0;
+    for (const char *c = item; c < sep; c++)
+        if (!isalpha((unsigned char)*c)) return 0;
+    rest = len - (size_t)(sep + 3 - item);
+    if (rest == 0) return 0;
+    for (const char *c = sep + 3; c < item + len; c++) {
+        unsigned char ch = (unsigned char)*c;
+        if (!isalnum(ch) && ch != '-' && ch != '.' && ch != ':' && ch != '[' && ch != ']')
+            return 0;
+    }
+    return 1;
+}
+
+/* Validates a comma-separated list item by item; returns the first bad item's index + 1. */
+static size_t list_bad_item(const config_key *k, const char *value, const char **item,
+                            size_t *item_len) {
+    size_t index = 0;
+    for (const char *s = value; *s;) {
+        size_t len = strcspn(s, ",");
+        const char *start = s, *end = s + len;
+        while (start < end && isspace((unsigned char)*start)) start++;
+        while (end > start && isspace((unsigned char)end[-1])) end--;
+        index++;
+        if (!k->item_ok(start, (size_t)(end - start))) {
+            *item = start;
+            *item_len = (size_t)(end - start);
+            return index;
+        }
+        s += len + (s[len] == ',');
+    }
+    return 0;
+}
+
+int fd_config_is_loopback(const char *addr) {
+    struct in_addr v4;
+    struct in6_addr v6;
+    if (inet_pton(AF_INET, addr, &v4) == 1) return (ntohl(v4.s_addr) >> 24) == 127;
+    if (inet_pton(AF_INET6, addr, &v6) != 1) return 0;
+    if (IN6_IS_ADDR_LOOPBACK(&v6)) return 1;
+    return IN6_IS_ADDR_V4MAPPED(&v6) && v6.s6_addr[12] == 127;
+}
+
+int fd_config_auth_required(const fd_config *cfg) { return strcmp(cfg->auth, "required") == 0; }
+
+int fd_config_check(const fd_config *cfg, fd_error *err) {
+    if (!fd_config_auth_required(cfg) && !fd_config_is_loopback(cfg->listen_addr))
+        return fd_error_set(err, 400, "bad_config",
+                            "listen = %s is not a loopback address, so auth must be 'required' "
+                            "(create a token with `factord token create`)",
+                            cfg->listen_addr);
+    return 0;
 }
 
 int fd_config_parse_size(const char *text, size_t *out) {
@@ -114,6 +196,32 @@ int fd_config_set(fd_config *cfg, const char *key, const char *value, const char
         if (strlen(value) >= k->size)
             return bad(err, where, key, "path '%.64s...' is too long", value, NULL);
         break;
+    case KEY_CHOICE: {
+        size_t n = strlen(value);
+        const char *c = strstr(k->choices, value);
+        int ok = 0;
+        for (; c && !ok; c = strstr(c + 1, value))
+            ok = (c == k->choices || c[-1] == '|') && (c[n] == '|' || c[n] == '\0');
+        if (!ok) {
+            char what[128];
+            snprintf(what, sizeof what, "'%%s' is not one of %s", k->choices);
+            return bad(err, where, key, what, value, NULL);
+        }
+        break;
+    }
+    case KEY_LIST: {
+        const char *item = NULL;
+        size_t item_len = 0, index;
+        if (strlen(value) >= k->size)
+            return bad(err, where, key, "list '%.64s...' is too long", value, NULL);
+        index = list_bad_item(k, value, &item, &item_len);
+        if (index)
+            return fd_error_set(err, 400, "bad_config", "%s: %s: item %zu '%.*s' is not %s", where,
+                                key, index, (int)(item_len > 80 ? 80 : item_len), item,
+                                k->item_ok == origin_item_ok ? "an origin (scheme://host[:port])"
+                                                             : "a host name or IP address");
+        break;
+    }
     case KEY_LEVEL: {
         fd_log_level level;
         if (fd_log_parse_level(value, &level) != 0)

@@ -22,6 +22,7 @@
 #include "factord/log.h"
 #include "factord/router.h"
 #include "factord/url.h"
+#include "policy.h"
 #include "server_internal.h"
 
 /* Beyond this much unread excess a chunked upload is cut off rather than drained. */
@@ -33,6 +34,7 @@ struct fd_conn {
     fd_conn *prev, *next;      /* in srv->conns */
     double started;
     char request_id[72];
+    char who[65];              /* name of the token that authenticated it, or "" */
     char method[16];
     char *path;
     fd_route_match match;
@@ -143,14 +145,31 @@ static int has_body(struct MHD_Connection *mhd) {
            MHD_lookup_connection_value(mhd, MHD_HEADER_KIND, "Transfer-Encoding") != NULL;
 }
 
-/* Errors found before the body: with a body announced they are sent at once, so it is
- * never read (libmicrohttpd then closes the connection); without one they wait for the
- * last call, which keeps the connection alive. */
+/* Answers found before the body (conn->resp): with a body announced they are sent at once,
+ * so it is never read (libmicrohttpd then closes the connection); without one they wait
+ * for the last call, which keeps the connection alive. */
+static enum MHD_Result conn_early_answer(fd_conn *conn) {
+    conn->ready = 1;
+    return has_body(conn->mhd) ? conn_send(conn) : MHD_YES;
+}
+
 static enum MHD_Result conn_early_error(fd_conn *conn, int status, const char *code,
                                         const char *message) {
     fd_response_error(&conn->resp, status, code, "%s", message);
-    conn->ready = 1;
-    return has_body(conn->mhd) ? conn_send(conn) : MHD_YES;
+    return conn_early_answer(conn);
+}
+
+static const char *conn_header(void *ctx, const char *name) {
+    fd_conn *conn = ctx;
+    return MHD_lookup_connection_value(conn->mhd, MHD_HEADER_KIND, name);
+}
+
+/* The request policy (policy.h: Host, OPTIONS, Origin, bearer token, Content-Type), before
+ * any of the body is read. Returns 1 when it answered (into conn->resp). */
+static int conn_policy(fd_conn *conn, int route_status) {
+    fd_policy_in in = {conn->method, conn->path, route_status, conn->match.route,
+                       conn->match.allow, has_body(conn->mhd), conn_header, conn};
+    return fd_policy_check(conn->srv->app, &in, &conn->resp, conn->who) != 0;
 }
 
 typedef struct query_check {
@@ -190,6 +209,7 @@ static enum MHD_Result conn_begin(fd_conn *conn) {
     if (check_target(conn, &err) != 0)
         return conn_early_error(conn, err.status, err.code, err.message);
     status = fd_router_match_app(conn->method, conn->path, &conn->match);
+    if (status != 500 && conn_policy(conn, status)) return conn_early_answer(conn);
     if (status == 404) {
         snprintf(msg, sizeof msg, "no resource at %.300s", conn->path);
         return conn_early_error(conn, 404, "not_found", msg);

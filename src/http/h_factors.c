@@ -29,8 +29,7 @@ static int pick_format(fd_request *req, body_format *fmt, fd_error *err) {
     fd_request_content_type(req, ct, sizeof ct);
     if (strcmp(ct, "application/json") == 0) {
         *fmt = FMT_JSON;
-    } else if (strcmp(ct, "text/csv") == 0 || strcmp(ct, "application/csv") == 0 ||
-               strcmp(ct, "text/plain") == 0) {
+    } else if (strcmp(ct, "text/csv") == 0 || strcmp(ct, "application/csv") == 0) {
         *fmt = fd_french_is_raw(req->body, req->body_len) ? FMT_FRENCH : FMT_CSV;
     } else {
         return fd_error_set(err, 415, "unsupported_media_type",

@@ -17,7 +17,7 @@ static int csv_content_type(const fd_request *req) {
     char type[64];
     fd_request_content_type(req, type, sizeof type);
     return type[0] == '\0' || strcmp(type, "text/csv") == 0 ||
-           strcmp(type, "application/csv") == 0 || strcmp(type, "text/plain") == 0;
+           strcmp(type, "application/csv") == 0;
 }
 
 static json_t *extent_json(const fd_prices_extent *ext) {

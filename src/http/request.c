@@ -29,6 +29,12 @@ static const char *media_type(const char *s, char *out, size_t cap) {
     return s;
 }
 
+void fd_media_type(const char *value, char *out, size_t cap) {
+    if (cap == 0) return;
+    out[0] = '\0';
+    media_type(value, out, cap);
+}
+
 void fd_request_content_type(const fd_request *req, char *out, size_t cap) {
     const char *ct = fd_request_header(req, "content-type");
     if (cap == 0) return;

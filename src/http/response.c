@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static void set_body(fd_response *resp, int status, const char *content_type, char *body,
                      size_t len) {
@@ -78,7 +79,39 @@ void fd_response_from_error(fd_response *resp, const fd_error *err) {
     fd_response_error(resp, status, err->code[0] ? err->code : "internal", "%s", err->message);
 }
 
+const char *fd_response_get_header(const fd_response *resp, const char *name) {
+    for (size_t i = 0; i < resp->n_headers; i++)
+        if (strcasecmp(resp->headers[i].key, name) == 0) return resp->headers[i].value;
+    return NULL;
+}
+
+int fd_response_header(fd_response *resp, const char *name, const char *value) {
+    char *copy;
+    if (strpbrk(name, "\r\n:") || strpbrk(value, "\r\n")) return -1;
+    for (size_t i = 0; i < resp->n_headers; i++) {
+        if (strcasecmp(resp->headers[i].key, name) != 0) continue;
+        if (!(copy = strdup(value))) return -1;
+        free(resp->headers[i].value);
+        resp->headers[i].value = copy;
+        return 0;
+    }
+    if (resp->n_headers == FD_RESPONSE_MAX_HEADERS) return -1;
+    resp->headers[resp->n_headers].key = strdup(name);
+    resp->headers[resp->n_headers].value = strdup(value);
+    if (!resp->headers[resp->n_headers].key || !resp->headers[resp->n_headers].value) {
+        free(resp->headers[resp->n_headers].key);
+        free(resp->headers[resp->n_headers].value);
+        return -1;
+    }
+    resp->n_headers++;
+    return 0;
+}
+
 void fd_response_release(fd_response *resp) {
+    for (size_t i = 0; i < resp->n_headers; i++) {
+        free(resp->headers[i].key);
+        free(resp->headers[i].value);
+    }
     free(resp->body);
     memset(resp, 0, sizeof *resp);
 }

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "policy.h"
 #include "server_internal.h"
 
 /* 1 if an If-None-Match list ("a", W/"b", *) names the entity tag (weak comparison,
@@ -34,6 +35,8 @@ int fd_send_response(fd_server *srv, struct MHD_Connection *connection, fd_respo
     struct MHD_Response *r;
     int status = resp->status;
     enum MHD_Result queued;
+    fd_policy_decorate(&srv->app->cfg,
+                       MHD_lookup_connection_value(connection, MHD_HEADER_KIND, "Origin"), resp);
     if (status == 200 && resp->etag[0] && inm && etag_matches(inm, resp->etag)) {
         status = 304;
         free(resp->body);
@@ -50,13 +53,15 @@ int fd_send_response(fd_server *srv, struct MHD_Connection *connection, fd_respo
     }
     resp->body = NULL; /* libmicrohttpd frees it now */
     resp->body_len = 0;
-    if (status != 304)
+    if (status != 304 && status != 204)
         add_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
                    resp->content_type ? resp->content_type : "application/json");
     add_header(r, MHD_HTTP_HEADER_ETAG, resp->etag);
     add_header(r, MHD_HTTP_HEADER_LOCATION, resp->location);
     add_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, resp->cache_control);
     add_header(r, "X-Request-Id", request_id);
+    for (size_t i = 0; i < resp->n_headers; i++)
+        add_header(r, resp->headers[i].key, resp->headers[i].value);
     if (status == 405) add_header(r, MHD_HTTP_HEADER_ALLOW, allow);
     /* While draining, tell keep-alive clients to reconnect elsewhere. */
     if (atomic_load(&srv->app->draining)) add_header(r, MHD_HTTP_HEADER_CONNECTION, "close");

@@ -84,6 +84,7 @@ static void server_shutdown(fd_server *srv) {
     close_handle((uv_handle_t *)&srv->sig_term);
     close_handle((uv_handle_t *)&srv->sig_int);
     close_handle((uv_handle_t *)&srv->sig_hup);
+    fd_auth_refresher_stop(&srv->auth_refresh);
     fd_info("stopped");
 }
 
@@ -121,7 +122,7 @@ static void on_stop_signal(uv_signal_t *sig, int signum) {
 
 static void on_hup(uv_signal_t *sig, int signum) {
     fd_server *srv = sig->data;
-    fd_config next;
+    fd_config next, merged;
     fd_error err;
     char changed[256], restart[256];
     int n_changed, n_restart;
@@ -132,7 +133,12 @@ static void on_hup(uv_signal_t *sig, int signum) {
     }
     fd_notifyf("RELOADING=1\nMONOTONIC_USEC=%llu\nSTATUS=reloading the config",
                fd_notify_monotonic_usec());
-    if (srv->opts->reload(srv->opts->reload_ud, &next, &err) != 0) {
+    fd_auth_refresher_now(&srv->auth_refresh);
+    merged = srv->app->cfg;
+    /* The rules across keys must hold for what would be in force: restart-only keys keep
+     * their current values. */
+    if (srv->opts->reload(srv->opts->reload_ud, &next, &err) != 0 ||
+        (fd_config_apply_reloadable(&merged, &next), fd_config_check(&merged, &err)) != 0) {
         fd_errorlog("reload failed, keeping the current config: %s", err.message);
         fd_notify("READY=1\nSTATUS=reload failed; serving with the previous config");
         return;
@@ -235,6 +241,7 @@ static void init_handles(fd_server *srv, int epoll_fd) {
     uv_signal_start(&srv->sig_term, on_stop_signal, SIGTERM);
     uv_signal_start(&srv->sig_int, on_stop_signal, SIGINT);
     uv_signal_start(&srv->sig_hup, on_hup, SIGHUP);
+    fd_auth_refresher_start(&srv->auth_refresh, &srv->loop, srv->app);
     /* Signals that came during start-up (fd_server_defer_signals), delivered now. */
     for (int i = 0; i < N_DEFERRED; i++)
         if (atomic_exchange(&deferred_pending[i], 0)) kill(getpid(), deferred_signals[i]);

@@ -14,6 +14,22 @@
 typedef struct fd_conn fd_conn;
 typedef struct fd_server fd_server;
 
+/* auth_refresh.c: polls the token store for changes (see auth.h); loop thread. */
+typedef struct fd_auth_refresher {
+    fd_app *app;
+    uv_timer_t timer;
+    uv_work_t work;
+    int started, stopped, busy;
+    int failing; /* worker only: the last refresh failed (logged once) */
+} fd_auth_refresher;
+
+/* Starts the poll (a no-op when app->auth is NULL). */
+void fd_auth_refresher_start(fd_auth_refresher *r, uv_loop_t *loop, fd_app *app);
+/* Queues a refresh now unless one is running (SIGHUP). */
+void fd_auth_refresher_now(fd_auth_refresher *r);
+/* Closes the timer; a refresh in flight finishes on its own. */
+void fd_auth_refresher_stop(fd_auth_refresher *r);
+
 /* sock.c: one TCP connection (libmicrohttpd's socket context); loop thread only. */
 typedef struct fd_sock {
     fd_server *srv;
@@ -34,6 +50,7 @@ struct fd_server {
     uv_timer_t drain_timer;     /* polls for the end of the drain */
     double drain_deadline;      /* fd_now() after which the drain stops waiting */
     fd_conn *conns;             /* every live request, for shutdown */
+    fd_auth_refresher auth_refresh;
     fd_sock *socks;             /* every open connection */
     size_t n_socks;
     unsigned request_prefix;    /* random, so request ids differ across restarts */
@@ -62,8 +79,8 @@ size_t fd_sock_unescape(void *cls, struct MHD_Connection *connection, char *s);
 fd_sock *fd_sock_of(struct MHD_Connection *connection);
 
 /* send.c: queues resp on the connection, adding the generic headers (X-Request-Id,
- * Content-Type, ETag, Location, Cache-Control, Allow when `allow` is not empty, and
- * Connection: close while draining) and answering 304 when If-None-Match matches the
+ * Content-Type, ETag, Location, Cache-Control, Allow when `allow` is not empty, the
+ * response's own headers, CORS headers (policy.h) and Connection: close while draining) and answering 304 when If-None-Match matches the
  * ETag. Takes the body from resp. Returns the status sent, or 0 if libmicrohttpd refused. */
 int fd_send_response(fd_server *srv, struct MHD_Connection *connection, fd_response *resp,
                      const char *request_id, const char *allow);

@@ -16,7 +16,7 @@ Standard library only. Import it from a test in tests/blackbox/:
     if __name__ == "__main__":
         run()
 
-Daemon(args=(), config=None, env=None, debug_routes=False, db_dir=None)
+Daemon(args=(), config=None, env=None, debug_routes=False, db_dir=None, auth=None)
     Starts `$FACTORD_BIN serve` (default build/factord) on 127.0.0.1, port 0, with
     --port-file and --db in a fresh temporary directory (or db_dir), waits until /livez
     answers and keeps stderr in d.log_path. `args` are extra serve flags; `config` is the
@@ -24,9 +24,16 @@ Daemon(args=(), config=None, env=None, debug_routes=False, db_dir=None)
     d.write_config(text) before d.hup()); `env` adds environment variables;
     debug_routes=True sets FACTORD_DEBUG_ROUTES=1 (GET /v1/debug/sleep?ms=N,
     POST /v1/debug/echo, PUT /v1/debug/spool).
+    auth=True runs the daemon with `auth = required` (added to the config) and an admin
+    token made with `factord token create` before start (d.token), which every request
+    sends as "Authorization: Bearer ..." unless the call gives its own Authorization
+    header (or d.token is set to None). auth=None (the default) takes FACTORD_TEST_AUTH=1
+    from the environment, so the whole suite can be run with tokens.
     Use as a context manager (stops on exit, killing if the test failed) or call start().
 
-  d.port, d.db_path, d.dir, d.proc
+  d.port, d.db_path, d.dir, d.proc, d.token
+  d.cli(*args, check=True) -> CompletedProcess of `factord ARGS` (text stdout/stderr).
+  d.create_token(name, scopes) -> a new token ("read,ingest", ...) for d's database.
   d.request(method, path, body=None, headers=None, timeout=30)
         -> (status, headers, body bytes); headers is a dict with lower-case names.
         body may be bytes, str, or a dict/list (sent as JSON with Content-Type set).
@@ -109,7 +116,7 @@ def run():
 
 class Daemon:
     def __init__(self, args=(), config=None, env=None, debug_routes=False, db_dir=None,
-                 start=True):
+                 start=True, auth=None):
         self.dir = db_dir or tempfile.mkdtemp(prefix="factord-bb-")
         self._own_dir = db_dir is None
         self.db_path = os.path.join(self.dir, "factord.db")
@@ -123,9 +130,14 @@ class Daemon:
             self.env["FACTORD_DEBUG_ROUTES"] = "1"
         if env:
             self.env.update(env)
-        if config is not None:
+        if auth is None:
+            auth = os.environ.get("FACTORD_TEST_AUTH") == "1"
+        self.auth = bool(auth)
+        self.token = (self.create_token("harness-%s" % os.urandom(4).hex(), "admin")
+                      if self.auth else None)
+        if config is not None or self.auth:
             self.config_path = os.path.join(self.dir, "factord.conf")
-            self.write_config(config)
+            self.write_config(config or "")
         self.proc = None
         self.port = None
         self._log = None
@@ -136,8 +148,28 @@ class Daemon:
     def write_config(self, text):
         if self.config_path is None:
             self.config_path = os.path.join(self.dir, "factord.conf")
+        if self.auth and not any(line.split("=")[0].strip() == "auth"
+                                 for line in text.splitlines()):
+            text = (text + ("\n" if text and not text.endswith("\n") else "")
+                    + "auth = required\n")
         with open(self.config_path, "w") as f:
             f.write(text)
+
+    def cli(self, *args, check=True, timeout=120):
+        """Runs `factord ARGS`; returns the CompletedProcess (text output)."""
+        proc = subprocess.run([FACTORD_BIN] + [str(a) for a in args], capture_output=True,
+                              text=True, env=self.env, timeout=timeout)
+        if check and proc.returncode != 0:
+            raise AssertionError("factord %s exited %d: %s"
+                                 % (" ".join(map(str, args)), proc.returncode, proc.stderr))
+        return proc
+
+    def create_token(self, name, scopes):
+        """A new bearer token with `scopes` ("read,train") for this daemon's database."""
+        out = self.cli("token", "create", "--db", self.db_path, "--name", name,
+                       "--scopes", scopes).stdout.strip()
+        check(out.startswith("fdt_"), "token create printed %r" % out)
+        return out
 
     def start(self, timeout=30):
         if os.path.exists(self.port_file):
@@ -255,6 +287,8 @@ class Daemon:
 
     def request(self, method, path, body=None, headers=None, timeout=30):
         headers = dict(headers or {})
+        if self.token and not any(k.lower() == "authorization" for k in headers):
+            headers["Authorization"] = "Bearer " + self.token
         if isinstance(body, (dict, list)):
             body = json.dumps(body).encode()
             headers.setdefault("Content-Type", "application/json")

@@ -181,10 +181,57 @@ TEST(string_keys_compare_by_value) {
     ASSERT_INT_EQ(fd_config_diff(&a, &b, 0, names, sizeof names), 0);
 }
 
+TEST(policy_keys_parse_and_validate) {
+    fd_config c;
+    fd_error e;
+    ASSERT_INT_EQ(load_text("auth = required\n"
+                            "allowed_hosts = factord.internal, 10.0.0.5, ::1\n"
+                            "cors_origins = https://dash.example, http://localhost:3000\n"
+                            "log_format = json\n",
+                            &c, &e),
+                  0);
+    ASSERT(fd_config_auth_required(&c));
+    ASSERT_STR_EQ(c.allowed_hosts, "factord.internal, 10.0.0.5, ::1");
+    ASSERT_STR_EQ(c.cors_origins, "https://dash.example, http://localhost:3000");
+    ASSERT_STR_EQ(c.log_format, "json");
+    ASSERT_INT_EQ(load_text("auth = yes\n", &c, &e), -1);
+    ASSERT(strstr(e.message, "factord.conf:1: auth: 'yes' is not one of required|off"));
+    ASSERT_INT_EQ(load_text("auth = requiredx\n", &c, &e), -1);
+    ASSERT_INT_EQ(load_text("log_format = tex\n", &c, &e), -1);
+    ASSERT_INT_EQ(load_text("cors_origins = https://ok.example, dash.example\n", &c, &e), -1);
+    ASSERT(strstr(e.message, "cors_origins: item 2 'dash.example' is not an origin"));
+    ASSERT_INT_EQ(load_text("cors_origins = https://ok.example/path\n", &c, &e), -1);
+    ASSERT_INT_EQ(load_text("allowed_hosts = good, ba d\n", &c, &e), -1);
+    ASSERT(strstr(e.message, "allowed_hosts: item 2"));
+    ASSERT_INT_EQ(load_text("allowed_hosts = a,,b\n", &c, &e), -1);
+}
+
+TEST(non_loopback_listen_needs_auth) {
+    fd_config c;
+    fd_error e;
+    fd_config_defaults(&c);
+    ASSERT_STR_EQ(c.auth, "off");
+    ASSERT_INT_EQ(fd_config_check(&c, &e), 0);
+    ASSERT(fd_config_is_loopback("127.0.0.1"));
+    ASSERT(fd_config_is_loopback("127.8.9.10"));
+    ASSERT(fd_config_is_loopback("::1"));
+    ASSERT(fd_config_is_loopback("::ffff:127.0.0.1"));
+    ASSERT(!fd_config_is_loopback("0.0.0.0"));
+    ASSERT(!fd_config_is_loopback("::"));
+    ASSERT(!fd_config_is_loopback("10.0.0.1"));
+    ASSERT(!fd_config_is_loopback("::ffff:10.0.0.1"));
+    snprintf(c.listen_addr, sizeof c.listen_addr, "0.0.0.0");
+    ASSERT_INT_EQ(fd_config_check(&c, &e), -1);
+    ASSERT(strstr(e.message, "auth must be 'required'"));
+    snprintf(c.auth, sizeof c.auth, "required");
+    ASSERT_INT_EQ(fd_config_check(&c, &e), 0);
+}
+
 TEST_MAIN(T(defaults_are_sane), T(good_file_sets_every_key), T(unknown_key_names_line),
           T(missing_equals_names_line), T(empty_value_names_line), T(port_out_of_range),
           T(port_not_integer), T(bad_address), T(bad_log_level), T(bad_size_suffix),
           T(size_too_small), T(negative_timeout), T(nan_timeout), T(zero_workers),
           T(duplicate_key_names_both_lines), T(bad_line_after_good_ones_changes_nothing),
           T(missing_file_is_an_error), T(flag_overrides_file), T(parse_size),
-          T(diff_separates_reloadable_from_restart_keys), T(string_keys_compare_by_value))
+          T(diff_separates_reloadable_from_restart_keys), T(string_keys_compare_by_value),
+          T(policy_keys_parse_and_validate), T(non_loopback_listen_needs_auth))

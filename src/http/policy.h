@@ -7,9 +7,10 @@
  *   OPTIONS     answered here: a CORS preflight from an origin in cors_origins gets 204
  *               with the allowed methods and headers; one from any other origin 403
  *               "origin_not_allowed"; a plain OPTIONS 204 with Allow.
- *   Origin      a write (POST, PUT, PATCH, DELETE) whose Origin is not in cors_origins is
- *               refused 403 "origin_not_allowed" (browsers send Origin on every cross-site
- *               write; command-line clients send none).
+ *   Origin      a write (POST, PUT, PATCH, DELETE) whose Origin is neither the request's
+ *               own Host (a page the daemon served) nor in cors_origins is refused 403
+ *               "origin_not_allowed" (browsers send Origin on every cross-site write;
+ *               command-line clients send none).
  *   auth        with auth = required, every route but the open ones (route_rules.c) needs
  *               "Authorization: Bearer <token>": 401 "unauthorized" when missing, malformed,
  *               unknown or revoked, 403 "insufficient_scope" when the token lacks the

@@ -201,6 +201,11 @@ TEST(checks_run_host_then_origin_then_token_then_type) {
     ASSERT_INT_EQ(check(&app, "DELETE", "/v1/panels/2020-01", &f, 0, &resp, who), 403);
     ASSERT_STR_EQ(error_code(&resp, code, sizeof code), "origin_not_allowed");
     fd_response_release(&resp);
+    /* A page the daemon served itself (Origin = the Host) may write. */
+    f.values[f.n - 1] = "http://localhost";
+    ASSERT_INT_EQ(check(&app, "DELETE", "/v1/panels/2020-01", &f, 0, &resp, who), 403);
+    ASSERT_STR_EQ(error_code(&resp, code, sizeof code), "insufficient_scope");
+    fd_response_release(&resp);
     /* Revoked: 401 once the snapshot is refreshed. */
     ASSERT_INT_EQ(fd_store_token_revoke(db, "reader", &err), 0);
     ASSERT_INT_EQ(fd_auth_refresh(app.auth, db, 0, NULL, &err), 0);

@@ -1,7 +1,7 @@
 """The benchmark's Python side of dataset building: reads the long CSV that `factord simulate`
 writes (`id,date,ret,mktcap,c1..cP`, one row per security-month; `date` is the month key,
 empty cells are missing) and builds what factord's fd_dataset holds, the same way
-(DESIGN.md section 2; every column but ret and mktcap is a characteristic):
+(docs/design.md; every column but ret and mktcap is a characteristic):
 
   period t pairs the characteristics of month t-1 with the returns of month t, for the
   securities that have both; each characteristic of month t-1 is rank-normalised over that

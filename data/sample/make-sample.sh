@@ -1,14 +1,15 @@
 #!/bin/sh
-# Rebuilds the shipped sample (data/sample/) from the development copy of the source data
-# (../shared/data, relative to the repository; override with SHARED=/path/to/shared/data).
+# Rebuilds the shipped sample (data/sample/) from a copy of the source data that is not part
+# of the repository: SOURCE_DATA=/path/to/data (with daily/us_top500_daily_ohlcv_2005_2017.csv.gz
+# and factors/french-raw/), as SOURCES.md describes.
 # The result is byte-for-byte reproducible: same tickers, same rows, gzip -n (no name or
 # time stamp in the header). See SOURCES.md for what the files are and why these tickers.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
-shared=${SHARED:-$here/../../../shared/data}
-daily=$shared/daily/us_top500_daily_ohlcv_2005_2017.csv.gz
-raw=$shared/factors/french-raw
-[ -r "$daily" ] || { echo "make-sample.sh: $daily not found (set SHARED=...)" >&2; exit 1; }
+src_dir=${SOURCE_DATA:?set SOURCE_DATA to the directory of the source data (see SOURCES.md)}
+daily=$src_dir/daily/us_top500_daily_ohlcv_2005_2017.csv.gz
+raw=$src_dir/factors/french-raw
+[ -r "$daily" ] || { echo "make-sample.sh: $daily not found (set SOURCE_DATA=...)" >&2; exit 1; }
 
 # 60 liquid large caps, spread across sectors, three of which list late (MA 2006-05,
 # V 2008-03, FB 2012-05). Keep this list and SOURCES.md in step.

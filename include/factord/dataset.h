@@ -1,4 +1,4 @@
-/* fd_dataset: a model-ready sample, aligned as DESIGN.md section 2 says: period t pairs the
+/* fd_dataset: a model-ready sample, aligned as docs/design.md (data and timing) says: period t pairs the
  * rank-normalised characteristics of month t-1 with the returns realised in month t, so no
  * value of month t leaks into what prices month t.
  *

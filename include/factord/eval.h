@@ -1,4 +1,4 @@
-/* Out-of-sample evaluation of a factor model, month by month (DESIGN.md section 4).
+/* Out-of-sample evaluation of a factor model, month by month (docs/metrics.md).
  *
  * An fd_eval accumulates test months in order. For month t (the return month) the caller
  * gives the period (z at t-1, r at t, mktcap at t-1, x_t), the betas beta(z_{t-1}) (n, K),

@@ -1,5 +1,5 @@
 /* Decile (n-tile) portfolios sorted on expected returns, their weights, realised returns
- * and turnover (DESIGN.md section 4; issue 4's decile endpoint and issue 5's backtests).
+ * and turnover (docs/metrics.md; used by the decile endpoint and the backtests).
  *
  * Conventions (documented in docs/metrics.md):
  * - Buckets: securities with a finite expected return are ranked (ties averaged) and put in

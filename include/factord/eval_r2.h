@@ -1,4 +1,4 @@
-/* Uncentred R^2 of factor models (Kelly, Pruitt, Su 2019; DESIGN.md section 4):
+/* Uncentred R^2 of factor models (Kelly, Pruitt, Su 2019; docs/metrics.md):
  *   total       1 - sum (r - beta' f_t - alpha)^2 / sum r^2     with the realised f_t
  *   predictive  the same with f_t replaced by lambda_t, the factor mean known before t
  * for stock returns r_t and for the managed portfolios x_t = (Z'Z)^{-1} Z' r_t (whose fitted

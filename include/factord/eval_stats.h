@@ -1,4 +1,4 @@
-/* Statistics of monthly strategy-return series and cross-sections (DESIGN.md section 4).
+/* Statistics of monthly strategy-return series and cross-sections (docs/metrics.md).
  *
  * Every function ignores NaN entries (pairwise for two series) and returns NaN when the
  * statistic is undefined (too few observations, zero volatility): callers report NaN as

@@ -1,4 +1,4 @@
-/* Cross-sectional preprocessing of one month (DESIGN.md section 2, as in the seed papers)
+/* Cross-sectional preprocessing of one month (docs/design.md, as in the seed papers)
  * and the characteristic-managed portfolios built from it.
  *
  * Rank normalisation maps each characteristic, month by month, to (-1, 1):

@@ -1,5 +1,5 @@
 /* Scoring with a pinned model version (issue 4): the numbers behind the serving endpoints,
- * free of HTTP. Timing (DESIGN.md section 2): characteristics of month t give betas and
+ * free of HTTP. Timing (docs/design.md): characteristics of month t give betas and
  * expected returns for month t+1; the factor realisation of month t uses characteristics
  * of t-1 and returns of t.
  *
@@ -69,11 +69,11 @@ json_t *fd_scoring_deciles_json(const fd_panel *p, const double *er,
                                 const fd_cached_month *next, int n_buckets,
                                 fd_weighting how, size_t *missing_cap);
 
-/* Out-of-sample evaluation of version v on the return months from..to (DESIGN.md section 4,
- * docs/metrics.md): the fd_eval report plus model, version, from, to, returns and
- * in_sample_overlap (true when from is not after the training window), and "importance"
- * when asked. lambda starts from the version's in-sample factors and grows with each test
- * month's realisation. *out is a new reference. */
+/* Out-of-sample evaluation of version v on the return months from..to (docs/metrics.md):
+ * the fd_eval report plus model, version, from, to, returns and in_sample_overlap (true when
+ * from is not after the training window), and "importance" when asked. lambda starts from
+ * the version's in-sample factors and grows with each test month's realisation. *out is a
+ * new reference. */
 int fd_scoring_evaluate(const fd_version *v, fd_db *db, const char *from, const char *to,
                         const fd_eval_opts *opts, int importance, json_t **out,
                         fd_error *err);

@@ -5,7 +5,7 @@
  * refuses a database whose version is newer than the binary. Write transactions are
  * BEGIN IMMEDIATE (fd_db_begin). A connection is used by one thread at a time; the pool
  * hands connections to worker threads. Resource-specific stores live in their own headers
- * (store_panels.h, store_factors.h, ...). */
+ * (store_data.h for panels and factors, store_models.h, ...). */
 #ifndef FACTORD_STORE_H
 #define FACTORD_STORE_H
 

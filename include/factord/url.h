@@ -1,7 +1,6 @@
 /* The request target as factord reads it: percent-decoding (libmicrohttpd calls
  * fd_url_unescape for the path and for every query key and value) and the checks every
- * request passes before it is routed. Pure functions; thread-safe; fuzzed by
- * tests/fuzz/fuzz_route.c. */
+ * request passes before it is routed. Pure functions; thread-safe. */
 #ifndef FACTORD_URL_H
 #define FACTORD_URL_H
 

@@ -158,6 +158,7 @@ def api_rows():
         cell = re.split(r"(?<!\\)\|", line)[1]
         methods = set(re.findall(r"\b(GET|PUT|POST|DELETE|PATCH)\b", cell))
         paths = set()
+        cell = re.sub(r"\[[?&][^\]]*\]", "", cell)  # optional query parts: [?from=&to=]
         for p in re.findall(r"(/[\w/{}\[\]*.-]*)", cell):
             paths.update(normalise(x) for x in expand_optional(p))
         rows.append((methods, paths))
@@ -219,6 +220,7 @@ def the_checks_find_what_they_look_for():
     check(got == ["t: " + FOREIGN[0], "t: docs/nope.md", "t: docs/nope2.md", "t: nothing.md"],
           got)
     check(expand_optional("/v1/jobs[/{id}]") == ["/v1/jobs", "/v1/jobs/{id}"], "optional parts")
+    check(api_rows(), "README API rows")
     check(normalise("/v1/models/{m}/betas?month=") == "/v1/models/{}/betas", "normalise")
     check(("GET", "/v1/compare") in registered_routes(), "route parsing")
 

@@ -12,10 +12,12 @@
 #include "ca_weights.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "factord/ca_net.h"
+#include "factord/json_write.h"
 #include "factord/nn.h"
 
 #define CA_BLOB_HEADER 48
@@ -128,8 +130,15 @@ int bench_ca_export_weights(const fd_model *m, const char *kind, const fd_datase
         json_object_set_new(out, "loss_eval", json_real(loss_eval));
         json_object_set_new(out, "loss_train_mode", json_real(loss_train));
         json_object_set_new(out, "grad_period0", tensors_json(&net, grad, 0));
-        if (json_dump_file(out, path, JSON_REAL_PRECISION(17)) == 0) rc = 0;
-        else fd_error_set(err, 500, "write_failed", "cannot write %s", path);
+        char *text = fd_json_dumps(out, 0);
+        FILE *f = text ? fopen(path, "w") : NULL;
+        if (f && fputs(text, f) >= 0 && fclose(f) == 0) {
+            rc = 0;
+        } else {
+            if (f) fclose(f);
+            fd_error_set(err, 500, "write_failed", "cannot write %s", path);
+        }
+        free(text);
     }
     free(params);
 done:

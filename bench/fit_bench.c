@@ -27,6 +27,7 @@
 #include "ca_weights.h"
 #include "factord/dataset.h"
 #include "factord/eval_r2.h"
+#include "factord/json_write.h"
 #include "factord/model.h"
 
 void openblas_set_num_threads(int n);
@@ -277,8 +278,15 @@ int main(int argc, char **argv) {
     if (export_path &&
         bench_ca_export_weights(m, kind, &ds, mse, export_path, &err) < 0)
         goto fail;
-    json_dumpf(out, stdout, JSON_REAL_PRECISION(17));
-    fputc('\n', stdout);
+    {
+        char *text = fd_json_dumps(out, 0);
+        if (!text) {
+            fd_error_set(&err, 500, "out_of_memory", "writing the result");
+            goto fail;
+        }
+        puts(text);
+        free(text);
+    }
     rc = 0;
     goto done;
 fail:

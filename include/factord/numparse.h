@@ -1,6 +1,5 @@
 /* Cell parsers for the text formats factord ingests (CSV cells, Ken French files): strict,
- * locale-independent numbers and month keys; and shortest round-trip number formatting
- * for what it emits.
+ * locale-independent numbers and month keys. Writing numbers: numfmt.h.
  *
  * Accepted: optional spaces/tabs around [+-]digits[.digits][(e|E)[+-]digits] (a leading
  * "." as in ".5" is accepted too). Missing markers: an empty (or all-blank) cell and any
@@ -26,10 +25,6 @@ fd_num_status fd_num_parse(const char *s, size_t len, double *out);
 /* The same, scaled by 10^shift as if the decimal exponent were written `shift` higher
  * ("2.89" with shift -2 gives the double nearest 0.0289, which 2.89 / 100 need not be). */
 fd_num_status fd_num_parse_scaled(const char *s, size_t len, int shift, double *out);
-
-/* Writes the shortest of %.15g/%.16g/%.17g that reads back as exactly x (C locale
- * regardless of the process locale); NaN writes "" (missing). Returns the length. */
-size_t fd_num_format(double x, char buf[32]);
 
 /* The month key of a date cell: "YYYY-MM", "YYYYMM" or "YYYY-MM-DD" (a real calendar day),
  * spaces around ignored, years 1900..2999. Returns 0, or -1 when it is none of these. */

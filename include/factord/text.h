@@ -9,11 +9,16 @@
 #define FACTORD_TEXT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "factord/error.h"
 
 /* Length of the longest prefix of s[0..n) that is whole, valid UTF-8 sequences. */
 size_t fd_utf8_valid_prefix(const char *s, size_t n);
+
+/* The length (1-4) of the valid UTF-8 sequence at s[0..n) with its code point in *cp, or 0
+ * when those bytes are not one (the same rule as fd_utf8_valid_prefix). */
+size_t fd_utf8_decode(const char *s, size_t n, uint32_t *cp);
 
 /* 0 when s[0..n) is a valid name; otherwise -1 with a 400 error of the given code whose
  * message says what is wrong and where ("<what> has a control character (byte 0x00) at

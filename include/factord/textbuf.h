@@ -21,9 +21,16 @@ void fd_textbuf_puts(fd_textbuf *b, const char *s);
 void fd_textbuf_putc(fd_textbuf *b, char c);
 /* A CSV field, quoted (RFC 4180) only when it holds ',', '"', CR or LF. */
 void fd_textbuf_csv_field(fd_textbuf *b, const char *s);
-/* A JSON string literal with escapes (control characters as \u00XX). */
+/* A JSON string literal of s[0..len): '"', '\\' and control characters escaped (\n, \t,
+ * ... or \u00XX); with `ascii`, every non-ASCII character as \uXXXX (a surrogate pair past
+ * the BMP). Bytes that are not UTF-8 become U+FFFD, one per byte, so the text is always
+ * valid JSON. */
+void fd_textbuf_json_stringn(fd_textbuf *b, const char *s, size_t len, int ascii);
+/* The same for a NUL-terminated string, non-ASCII kept as UTF-8. */
 void fd_textbuf_json_string(fd_textbuf *b, const char *s);
-/* A number via fd_num_format; NaN writes `nan_text` ("" for CSV, "null" for JSON). */
+
+/* A number via fd_num_format (numfmt.h); NaN and infinities write `nan_text` ("" for CSV,
+ * "null" for JSON). */
 void fd_textbuf_num(fd_textbuf *b, double x, const char *nan_text);
 
 #endif

@@ -11,6 +11,7 @@
 
 #include "factord/cli.h"
 #include "factord/config.h"
+#include "factord/json_write.h"
 #include "factord/store_prices.h"
 
 static const char prices_usage[] =
@@ -77,7 +78,7 @@ static int read_bars(const char *path, fd_bars *bars, fd_error *err) {
 }
 
 static int print_json(json_t *doc) {
-    char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+    char *text = doc ? fd_json_dumps(doc, JSON_COMPACT) : NULL;
     json_decref(doc);
     if (!text) {
         fputs("factord prices: out of memory\n", stderr);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "factord/cli.h"
+#include "factord/numfmt.h"
 #include "factord/numparse.h"
 #include "factord/simulate.h"
 

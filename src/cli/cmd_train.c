@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "factord/cli.h"
+#include "factord/json_write.h"
 #include "factord/store_models.h"
 #include "factord/train.h"
 
@@ -214,7 +215,7 @@ int fd_cmd_train(int argc, char **argv) {
         goto out;
     }
     {
-        char *text = json_dumps(version, JSON_INDENT(2));
+        char *text = fd_json_dumps(version, JSON_INDENT(2));
         if (text) printf("%s\n", text);
         free(text);
     }

@@ -27,6 +27,16 @@ size_t fd_utf8_valid_prefix(const char *s, size_t n) {
     return i;
 }
 
+size_t fd_utf8_decode(const char *s, size_t n, uint32_t *cp) {
+    const unsigned char *p = (const unsigned char *)s;
+    size_t len = n ? utf8_sequence(p, n) : 0;
+    if (len == 0) return 0;
+    uint32_t c = len == 1 ? p[0] : p[0] & (0x7Fu >> len);
+    for (size_t i = 1; i < len; i++) c = c << 6 | (p[i] & 0x3Fu);
+    *cp = c;
+    return len;
+}
+
 int fd_name_check(const char *s, size_t n, const char *what, const char *code, fd_error *err) {
     const unsigned char *p = (const unsigned char *)s;
     if (n == 0) return fd_error_set(err, 400, code, "%s is empty", what);

@@ -9,7 +9,6 @@
 #include <math.h>
 #include <pthread.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -106,62 +105,6 @@ fd_num_status fd_num_parse_scaled(const char *s, size_t len, int shift, double *
 
 fd_num_status fd_num_parse(const char *s, size_t len, double *out) {
     return fd_num_parse_scaled(s, len, 0, out);
-}
-
-/* snprintf follows LC_NUMERIC; the daemon never calls setlocale, but a library user might,
- * so a decimal comma is mapped back to '.'. */
-static size_t format_prec(double x, int prec, char buf[32]) {
-    int n = snprintf(buf, 32, "%.*g", prec, x);
-    for (int i = 0; i < n; i++)
-        if (buf[i] == ',') buf[i] = '.';
-    return (size_t)n;
-}
-
-/* Fast path for the values panels hold (returns, ratios, prices): the fewest fraction
- * digits k <= 15 such that m / 10^k == x for an integer m < 2^53. That division is what
- * parsing the printed text computes (Clinger's path above; strtod agrees, both being
- * correctly rounded), so the text reads back exactly. 0 when no such k exists. */
-static size_t format_fixed(double x, char buf[32]) {
-    double ax = fabs(x);
-    if (!(ax >= 1e-6 && ax < 1e15)) return 0;
-    for (int k = 0; k <= 15; k++) {
-        double scaled = ax * pow10_exact[k];
-        if (scaled >= 9007199254740992.0) return 0;
-        double m = nearbyint(scaled);
-        if (m / pow10_exact[k] != ax) continue;
-        char digits[24];
-        int nd = 0;
-        for (uint64_t u = (uint64_t)m; u; u /= 10) digits[nd++] = (char)('0' + u % 10);
-        size_t n = 0;
-        if (x < 0) buf[n++] = '-';
-        if (nd <= k) { /* 0.00ddd */
-            buf[n++] = '0';
-            buf[n++] = '.';
-            for (int z = 0; z < k - nd; z++) buf[n++] = '0';
-        }
-        for (int i = nd - 1; i >= 0; i--) {
-            buf[n++] = digits[i];
-            if (i == k && k > 0 && nd > k) buf[n++] = '.';
-        }
-        buf[n] = '\0';
-        return n;
-    }
-    return 0;
-}
-
-size_t fd_num_format(double x, char buf[32]) {
-    if (isnan(x)) {
-        buf[0] = '\0';
-        return 0;
-    }
-    size_t n = format_fixed(x, buf);
-    if (n) return n;
-    for (int prec = 15; prec < 17; prec++) {
-        n = format_prec(x, prec, buf);
-        double back;
-        if (fd_num_parse(buf, n, &back) == FD_NUM_OK && back == x) return n;
-    }
-    return format_prec(x, 17, buf);
 }
 
 int fd_month_from_cell(const char *s, size_t len, char out[FD_MONTH_LEN]) {

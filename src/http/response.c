@@ -1,5 +1,6 @@
 /* Response builders for handlers (any thread; a response belongs to one request). */
 #include "factord/http.h"
+#include "factord/json_write.h"
 #include "factord/text.h"
 #include "server_internal.h"
 
@@ -29,7 +30,7 @@ static void set_internal_error(fd_response *resp) {
 }
 
 void fd_response_json(fd_response *resp, int status, json_t *doc) {
-    char *text = doc ? json_dumps(doc, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
+    char *text = doc ? fd_json_dumps(doc, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
     json_decref(doc);
     if (!text) {
         set_internal_error(resp);

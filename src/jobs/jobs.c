@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "factord/json_write.h"
 #include "factord/log.h"
 #include "factord/store_models.h"
 
@@ -77,7 +78,7 @@ int fd_job_stopping(const fd_job_ctx *ctx) {
 
 static void job_flush(fd_job_ctx *ctx) {
     fd_error err;
-    char *losses = json_dumps(ctx->losses, JSON_COMPACT);
+    char *losses = fd_json_dumps(ctx->losses, JSON_COMPACT);
     int cancel = 0;
     if (fd_store_job_heartbeat(ctx->db, ctx->id, ctx->progress, losses, &cancel, &err) == 0)
         ctx->db_cancel = cancel;
@@ -105,7 +106,7 @@ int fd_job_progress(fd_job_ctx *ctx, double progress, const fd_fit_event *ev) {
 int fd_job_succeed_tx(fd_job_ctx *ctx, const json_t *result, fd_error *err) {
     if (fd_job_stopping(ctx))
         return fd_error_set(err, 409, "cancelled", "job %lld was cancelled", (long long)ctx->id);
-    char *losses = json_dumps(ctx->losses, JSON_COMPACT);
+    char *losses = fd_json_dumps(ctx->losses, JSON_COMPACT);
     int rc = fd_store_job_finish_tx(ctx->db, ctx->id, "succeeded", result, NULL, losses, err);
     free(losses);
     if (rc != 0) return -1;
@@ -124,7 +125,7 @@ static const fd_job_kind *find_kind(fd_jobs *m, const char *name) {
 /* Records how a run ended. Retried briefly: a job left 'running' would only be re-run at the
  * next start. */
 static void job_record_end(fd_job_ctx *ctx, const char *state, const fd_error *run_err) {
-    char *losses = json_dumps(ctx->losses, JSON_COMPACT);
+    char *losses = fd_json_dumps(ctx->losses, JSON_COMPACT);
     fd_error err;
     for (int attempt = 0; attempt < 5; attempt++) {
         if (fd_store_job_finish(ctx->db, ctx->id, state, NULL, run_err, losses, &err) == 0 ||

@@ -4,10 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "factord/json_write.h"
 #include "factord/store_backtests.h"
 
 int fd_store_backtest_finish_tx(fd_db *db, const fd_report_entry *e, fd_error *err) {
-    char *report = json_dumps(e->report, JSON_COMPACT);
+    char *report = fd_json_dumps(e->report, JSON_COMPACT);
     sqlite3_stmt *st = NULL;
     int rc = -1;
     if (!report) return fd_error_set(err, 500, "out_of_memory", "encoding backtest report");

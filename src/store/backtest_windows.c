@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "factord/json_write.h"
 #include "factord/matrix_blob.h"
 #include "factord/store_backtests.h"
 
@@ -27,8 +28,8 @@ int fd_store_backtest_window_insert_tx(fd_db *db, int64_t id, const fd_backtest_
     sqlite3_stmt *st = NULL;
     int rc = -1;
     for (size_t t = 0; t < r->T; t++) json_array_append_new(months, json_string(r->months[t]));
-    months_text = json_dumps(months, JSON_COMPACT);
-    metrics_text = json_dumps(r->metrics, JSON_COMPACT);
+    months_text = fd_json_dumps(months, JSON_COMPACT);
+    metrics_text = fd_json_dumps(r->metrics, JSON_COMPACT);
     if (!months_text || !metrics_text) {
         fd_error_set(err, 500, "out_of_memory", "encoding backtest window");
         goto out;

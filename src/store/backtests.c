@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "factord/json_write.h"
 #include "factord/store_backtests.h"
 
 static json_t *text_json(sqlite3_stmt *st, int i) {
@@ -20,7 +21,7 @@ static json_t *text_or_null(sqlite3_stmt *st, int i) {
 int fd_store_backtest_create(fd_db *db, int64_t id, const fd_backtest_spec *s,
                              size_t n_windows, fd_error *err) {
     json_t *spec = fd_backtest_spec_json(s);
-    char *text = json_dumps(spec, JSON_COMPACT);
+    char *text = fd_json_dumps(spec, JSON_COMPACT);
     sqlite3_stmt *st = NULL;
     int rc = -1, step;
     json_decref(spec);

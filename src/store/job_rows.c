@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "factord/json_write.h"
 #include "factord/store_models.h"
 
 #define JOB_NOW "strftime('%Y-%m-%dT%H:%M:%SZ', 'now')"
@@ -76,7 +77,7 @@ static int step_done(fd_db *db, sqlite3_stmt *st, const char *what, fd_error *er
 int fd_store_job_insert(fd_db *db, const char *kind, const char *model, const json_t *params,
                         int64_t *id, json_t **out, fd_error *err) {
     sqlite3_stmt *st = NULL;
-    char *text = params ? json_dumps(params, JSON_COMPACT) : strdup("{}");
+    char *text = params ? fd_json_dumps(params, JSON_COMPACT) : strdup("{}");
     int rc = -1;
     if (out) *out = NULL;
     if (!text) return fd_error_set(err, 500, "out_of_memory", "encoding job params");
@@ -163,7 +164,7 @@ int fd_store_job_claim(fd_db *db, const char *const *kinds, fd_job_claim *out, f
     int rc = -1, step;
     memset(out, 0, sizeof *out);
     for (size_t i = 0; kinds && kinds[i]; i++) json_array_append_new(names, json_string(kinds[i]));
-    names_text = json_dumps(names, JSON_COMPACT);
+    names_text = fd_json_dumps(names, JSON_COMPACT);
     json_decref(names);
     if (!names_text) return fd_error_set(err, 500, "out_of_memory", "claiming a job");
     if (fd_db_begin(db, err) != 0) goto out;
@@ -267,13 +268,13 @@ out:
 int fd_store_job_finish_tx(fd_db *db, int64_t id, const char *state, const json_t *result,
                            const fd_error *error, const char *losses, fd_error *err) {
     sqlite3_stmt *st;
-    char *result_text = result ? json_dumps(result, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+    char *result_text = result ? fd_json_dumps(result, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
     char *error_text = NULL;
     int requeue = strcmp(state, "queued") == 0, changed;
     if (error) {
         json_t *e = json_pack("{s:s,s:s,s:i}", "code", error->code, "message", error->message,
                               "status", error->status);
-        error_text = e ? json_dumps(e, JSON_COMPACT) : NULL;
+        error_text = e ? fd_json_dumps(e, JSON_COMPACT) : NULL;
         json_decref(e);
     }
     if (fd_db_prepare(db,

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "factord/json_write.h"
 #include "factord/store_models.h"
 
 static json_t *model_from_row(sqlite3_stmt *st) {
@@ -70,7 +71,7 @@ int fd_store_model_list(fd_db *db, json_t **out, fd_error *err) {
 int fd_store_model_create(fd_db *db, const char *name, const char *kind, size_t k,
                           const json_t *spec, json_t **out, fd_error *err) {
     sqlite3_stmt *st = NULL;
-    char *spec_text = json_dumps(spec, JSON_COMPACT);
+    char *spec_text = fd_json_dumps(spec, JSON_COMPACT);
     int rc = -1, step;
     if (out) *out = NULL;
     if (!spec_text) return fd_error_set(err, 500, "out_of_memory", "encoding model spec");

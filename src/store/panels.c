@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "factord/json_write.h"
 #include "factord/matrix_blob.h"
 #include "factord/panel_build.h"
 #include "factord/store_data.h"
@@ -23,7 +24,7 @@ static char *names_json(char *const *names, size_t n, const char *what, fd_error
         }
         if (json_array_append_new(arr, s) != 0) goto oom;
     }
-    text = json_dumps(arr, JSON_COMPACT);
+    text = fd_json_dumps(arr, JSON_COMPACT);
     json_decref(arr);
     if (!text) goto oom;
     return text;

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "factord/json_write.h"
 #include "factord/matrix_blob.h"
 #include "factord/store_models.h"
 
@@ -73,9 +74,9 @@ int fd_store_version_insert_tx(fd_db *db, const fd_version_write *v, int *versio
     }
     if (rows) memcpy(padded, v->weights, v->weights_len);
     for (size_t t = 0; t < v->T; t++) json_array_append_new(month_list, json_string(v->months[t]));
-    spec = json_dumps(v->spec, JSON_COMPACT);
-    stats = v->fit_stats ? json_dumps(v->fit_stats, JSON_COMPACT) : NULL;
-    months = json_dumps(month_list, JSON_COMPACT);
+    spec = fd_json_dumps(v->spec, JSON_COMPACT);
+    stats = v->fit_stats ? fd_json_dumps(v->fit_stats, JSON_COMPACT) : NULL;
+    months = fd_json_dumps(month_list, JSON_COMPACT);
     if (!spec || !months || (v->fit_stats && !stats)) {
         fd_error_set(err, 500, "out_of_memory", "encoding version");
         goto out;

@@ -116,7 +116,7 @@ TEST(job_runs_to_success_with_progress_and_losses) {
     id = submit(m, db, "ok", 3);
     ASSERT(id > 0);
     ASSERT_STR_EQ(wait_final(db, id, &job), "succeeded");
-    ASSERT_NEAR(json_real_value(json_object_get(job, "progress")), 1.0, 0);
+    ASSERT_NEAR(json_number_value(json_object_get(job, "progress")), 1.0, 0);
     ASSERT_INT_EQ(json_integer_value(json_object_get(json_object_get(job, "result"), "epochs")), 3);
     ASSERT_STR_EQ(json_string_value(json_object_get(json_object_get(job, "result"), "model")), "m1");
     ASSERT(json_object_get(job, "finished_at") && !json_is_null(json_object_get(job, "finished_at")));
@@ -127,8 +127,8 @@ TEST(job_runs_to_success_with_progress_and_losses) {
     losses = json_object_get(job, "losses");
     ASSERT_INT_EQ(json_array_size(losses), 3);
     ASSERT_INT_EQ(json_integer_value(json_object_get(json_array_get(losses, 2), "epoch")), 3);
-    ASSERT_NEAR(json_real_value(json_object_get(json_array_get(losses, 0), "train")), 1.0, 0);
-    ASSERT_NEAR(json_real_value(json_object_get(json_array_get(losses, 0), "valid")), 2.0, 0);
+    ASSERT_NEAR(json_number_value(json_object_get(json_array_get(losses, 0), "train")), 1.0, 0);
+    ASSERT_NEAR(json_number_value(json_object_get(json_array_get(losses, 0), "valid")), 2.0, 0);
     json_decref(job);
     fd_jobs_destroy(m);
     fd_db_close(db);

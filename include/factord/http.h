@@ -71,6 +71,9 @@ typedef struct fd_route {
 } fd_route;
 
 const char *fd_request_query(const fd_request *req, const char *key);   /* NULL if absent */
+/* A boolean query flag (?force=1): 1, true or yes -> 1; absent, 0, false or no -> 0;
+ * anything else -1 with a 400 "bad_parameter" error. */
+int fd_request_flag(const fd_request *req, const char *key, int *out, fd_error *err);
 const char *fd_request_header(const fd_request *req, const char *name); /* case-insensitive */
 /* Media type of Content-Type without parameters, lower-case ("text/csv"), or "" if none. */
 void fd_request_content_type(const fd_request *req, char *out, size_t cap);

@@ -59,8 +59,9 @@ int fd_registry_resolve(fd_db *db, const char *model, const char *ref, int *vers
 int fd_registry_pin(fd_registry *reg, fd_db *db, const char *model, int version,
                     fd_version **out, fd_error *err);
 void fd_registry_unpin(fd_version *v);
-/* Retires a version in the store and drops it from memory (freed at its last unpin). */
-int fd_registry_retire(fd_registry *reg, fd_db *db, const char *model, int version,
+/* Retires a version in the store and drops it from memory (freed at its last unpin); force
+ * removes the labels pointing at it (fd_store_version_retire). */
+int fd_registry_retire(fd_registry *reg, fd_db *db, const char *model, int version, int force,
                        fd_error *err);
 /* Drops every version of a deleted model from memory (freed at their last unpin), so a
  * model declared again under the same name starts from its own versions. */

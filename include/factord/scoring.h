@@ -65,6 +65,9 @@ int fd_scoring_expected(const fd_version *v, const fd_panel *p, const double *la
  * {"n","weighting","portfolios":[{"portfolio","members","return"}...],
  *  "long_short":{"return"},"long_only":{"return"},"securities":[{"id","er","portfolio",
  *  "weight"}...],"missing_mktcap"}. */
+/* 0 when er (n) has at least n_buckets finite values to sort into n_buckets portfolios;
+ * otherwise -1 with a 422 "too_few_securities" error saying how many there are. */
+int fd_scoring_deciles_check(const double *er, size_t n, int n_buckets, fd_error *err);
 json_t *fd_scoring_deciles_json(const fd_panel *p, const double *er,
                                 const fd_cached_month *next, int n_buckets,
                                 fd_weighting how, size_t *missing_cap);

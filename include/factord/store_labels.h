@@ -5,6 +5,7 @@
 #define FACTORD_STORE_LABELS_H
 
 #include <jansson.h>
+#include <stddef.h>
 
 #include "factord/store.h"
 
@@ -20,7 +21,13 @@ int fd_store_label_get(fd_db *db, const char *model, const char *label, int *ver
 int fd_store_label_delete(fd_db *db, const char *model, const char *label, fd_error *err);
 /* [{"label","version","updated_at"}] for a model; 404 "no_model" when there is no such model. */
 int fd_store_label_list(fd_db *db, const char *model, json_t **out, fd_error *err);
-/* Marks a version retired (409 "version_labelled" while a label points at it). */
-int fd_store_version_retire(fd_db *db, const char *model, int version, fd_error *err);
+/* Marks a version retired. While labels point at it: 409 "version_labelled" naming them,
+ * or with force the labels are removed in the same transaction. */
+int fd_store_version_retire(fd_db *db, const char *model, int version, int force,
+                            fd_error *err);
+/* Writes "stable -> version 3, canary -> version 4" (the labels of model, or only those on
+ * `version` when it is not 0) into out; returns how many there are, or -1. */
+int fd_store_labels_describe(fd_db *db, const char *model, int version, char *out, size_t cap,
+                             fd_error *err);
 
 #endif

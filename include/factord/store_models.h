@@ -32,8 +32,9 @@ int fd_store_model_get(fd_db *db, const char *name, json_t **out, fd_error *err)
 /* Array of models as in get, by name. */
 int fd_store_model_list(fd_db *db, json_t **out, fd_error *err);
 /* Removes the model, its versions (and their matrices) and labels. 404 "no_model";
- * 409 "model_busy" while a job for it is queued or running. */
-int fd_store_model_delete(fd_db *db, const char *name, fd_error *err);
+ * 409 "model_busy" while a job for it is queued or running; 409 "model_labelled" (naming
+ * the labels) while a label points at one of its versions, unless force. */
+int fd_store_model_delete(fd_db *db, const char *name, int force, fd_error *err);
 
 /* --- versions --- */
 

@@ -93,18 +93,25 @@ static void handle_delete(fd_request *req, fd_response *resp) {
     fd_app_db_release(req->app, db);
 }
 
+/* ?force=1 retires a labelled version and removes its labels (409 "version_labelled"
+ * otherwise). */
 static void handle_retire(fd_request *req, fd_response *resp) {
     fd_error err;
     fd_db *db;
     char *end;
+    int force;
     long version = strtol(req->params[1], &end, 10);
     if (*end || version < 1 || version > 1000000000) {
         fd_response_error(resp, 400, "bad_version", "version \"%s\" is not a positive integer",
                           req->params[1]);
         return;
     }
+    if (fd_request_flag(req, "force", &force, &err) != 0) {
+        fd_response_from_error(resp, &err);
+        return;
+    }
     if (!(db = registry_db(req, resp))) return;
-    if (fd_registry_retire(req->app->registry, db, req->params[0], (int)version, &err))
+    if (fd_registry_retire(req->app->registry, db, req->params[0], (int)version, force, &err))
         fd_response_from_error(resp, &err);
     else
         fd_response_json(resp, 200, json_pack("{s:s,s:i,s:s}", "model", req->params[0], "version",

@@ -93,11 +93,17 @@ static void models_get(fd_request *req, fd_response *resp) {
     fd_app_db_release(req->app, db);
 }
 
+/* ?force=1 deletes a model whose versions carry labels (409 "model_labelled" otherwise). */
 static void models_delete(fd_request *req, fd_response *resp) {
     fd_error err;
-    fd_db *db = db_or_503(req, resp);
-    if (!db) return;
-    if (fd_store_model_delete(db, req->params[0], &err) != 0) {
+    fd_db *db;
+    int force;
+    if (fd_request_flag(req, "force", &force, &err) != 0) {
+        fd_response_from_error(resp, &err);
+        return;
+    }
+    if (!(db = db_or_503(req, resp))) return;
+    if (fd_store_model_delete(db, req->params[0], force, &err) != 0) {
         fd_response_from_error(resp, &err);
     } else {
         /* A model declared again under this name must never be served the old weights. */

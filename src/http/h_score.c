@@ -371,6 +371,9 @@ static void handle_deciles(fd_request *req, fd_response *resp) {
         fd_response_from_error(resp, &err);
     } else if (how == FD_WEIGHT_VALUE && !sc.p->mktcap) {
         fd_response_error(resp, 422, "no_mktcap", "value weights need a mktcap column in the panel of %s", month);
+    } else if (fd_scoring_deciles_check(sc.er, sc.p->n_rows, nb, &err)) {
+        fd_error_prefix(&err, "the panel of %s", month);
+        fd_response_from_error(resp, &err);
     } else {
         fd_month_add(month, 1, next_month);
         have_next = fd_design_cache_get(fd_registry_designs(req->app->registry), s.db,
@@ -456,7 +459,12 @@ static void handle_score(fd_request *req, fd_response *resp) {
         fd_response_error(resp, 422, "no_mktcap", "value weights need a mktcap column");
     } else {
         json_t *doc = version_json(s.v), *rows = json_array();
-        json_t *dec = fd_scoring_deciles_json(&p, er, NULL, nb, how, &missing_cap);
+        /* Inline scoring may be of a handful of securities: too few for the portfolios
+         * leaves the deciles out (saying why) rather than failing the betas. */
+        int sortable = fd_scoring_deciles_check(er, p.n_rows, nb, &err) == 0;
+        json_t *dec = sortable ? fd_scoring_deciles_json(&p, er, NULL, nb, how, &missing_cap)
+                               : NULL;
+        if (!sortable) json_object_set_new(doc, "deciles_skipped", json_string(err.message));
         for (size_t i = 0; i < p.n_rows; i++)
             json_array_append_new(rows, json_pack("{s:s,s:o,s:o}", "id", p.ids[i], "beta",
                                                   vec_json(beta + i * s.v->K, s.v->K), "er",

@@ -13,6 +13,14 @@ const char *fd_request_query(const fd_request *req, const char *key) {
     return NULL;
 }
 
+int fd_request_flag(const fd_request *req, const char *key, int *out, fd_error *err) {
+    const char *v = fd_request_query(req, key);
+    *out = 0;
+    if (!v || !strcmp(v, "0") || !strcmp(v, "false") || !strcmp(v, "no")) return 0;
+    if (!strcmp(v, "1") || !strcmp(v, "true") || !strcmp(v, "yes") || !*v) return (*out = 1), 0;
+    return fd_error_set(err, 400, "bad_parameter", "%s=\"%.40s\": expected 1 or 0", key, v);
+}
+
 const char *fd_request_header(const fd_request *req, const char *name) {
     for (size_t i = 0; i < req->n_headers; i++)
         if (strcasecmp(req->headers[i].key, name) == 0) return req->headers[i].value;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "factord/backtest.h"
+#include "factord/json_fields.h"
 
 static int month_field(const json_t *body, const char *key, char out[FD_MONTH_LEN],
                        fd_error *err) {
@@ -37,14 +38,7 @@ static int int_field(const json_t *obj, const char *where, const char *key, int 
 
 static int only_keys(const json_t *obj, const char *where, const char *const *known,
                      fd_error *err) {
-    const char *key;
-    json_t *value;
-    json_object_foreach((json_t *)obj, key, value) {
-        int ok = 0;
-        for (int i = 0; known[i]; i++) ok |= strcmp(key, known[i]) == 0;
-        if (!ok) return fd_error_set(err, 400, "bad_backtest", "%s%s: unknown field", where, key);
-    }
-    return 0;
+    return fd_json_known_fields(obj, known, where, "bad_backtest", err);
 }
 
 static int parse_windows(const json_t *w, fd_backtest_spec *s, fd_error *err) {

@@ -71,13 +71,13 @@ int fd_backtest_submit(fd_jobs *jobs, fd_db *db, const json_t *body, json_t **ou
     }
     params = fd_backtest_spec_json(&spec);
     if (fd_jobs_submit(jobs, db, "backtest", spec.name, params, &job, err) != 0) {
-        fd_store_model_delete(db, spec.name, NULL);
+        fd_store_model_delete(db, spec.name, 1, NULL);
         goto out;
     }
     id = json_integer_value(json_object_get(job, "id"));
     if (fd_store_backtest_create(db, id, &spec, n, err) != 0) {
         fd_jobs_cancel(jobs, db, id, NULL, NULL);
-        fd_store_model_delete(db, spec.name, NULL);
+        fd_store_model_delete(db, spec.name, 1, NULL);
         goto out;
     }
     if (out && fd_backtest_get(db, id, out, err) != 0) goto out;

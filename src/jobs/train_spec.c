@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "factord/json_fields.h"
 #include "factord/store_data.h"
 #include "factord/text.h"
 #include "factord/train.h"
@@ -48,21 +49,12 @@ int fd_model_decl_parse(const json_t *body, char name[FD_MODEL_NAME_MAX + 1],
                                         "excess_returns", "add_constant", NULL};
     const json_t *jname, *jkind, *jk, *hyper, *cols, *excess, *constant;
     const fd_model_ops *ops;
-    const char *key;
-    json_t *value;
     fd_model *probe = NULL;
     size_t P;
     *spec = NULL;
     if (!json_is_object(body))
         return fd_error_set(err, 400, "bad_model", "expected a JSON object");
-    json_object_foreach((json_t *)body, key, value) {
-        int ok = 0;
-        for (int i = 0; known[i]; i++) ok |= strcmp(key, known[i]) == 0;
-        if (!ok)
-            return fd_error_set(err, 400, "bad_model", "%s: unknown field (known: name, kind, "
-                                                       "k, hyper, columns, excess_returns, "
-                                                       "add_constant)", key);
-    }
+    if (fd_json_known_fields(body, known, "", "bad_model", err) != 0) return -1;
     jname = json_object_get(body, "name");
     if (!fd_model_name_valid(json_string_value(jname)))
         return fd_error_set(err, 400, "bad_model",
@@ -111,12 +103,15 @@ int fd_model_decl_parse(const json_t *body, char name[FD_MODEL_NAME_MAX + 1],
 /* Reads window `which` ("train"/"valid") into from/to. */
 static int window_parse(const json_t *body, const char *which, char *from, char *to,
                         fd_error *err) {
+    static const char *const keys[] = {"from", "to", NULL};
     const json_t *w = json_object_get(body, which);
-    const char *keys[2] = {"from", "to"};
     char *outs[2] = {from, to};
+    char where[16];
     if (!json_is_object(w))
         return fd_error_set(err, 400, "bad_window", "%s: expected {\"from\":\"YYYY-MM\","
                                                     "\"to\":\"YYYY-MM\"}", which);
+    snprintf(where, sizeof where, "%s.", which);
+    if (fd_json_known_fields(w, keys, where, "bad_window", err) != 0) return -1;
     for (int i = 0; i < 2; i++) {
         const char *s = json_string_value(json_object_get(w, keys[i]));
         int y, m;
@@ -133,9 +128,11 @@ static int window_parse(const json_t *body, const char *which, char *from, char 
 }
 
 int fd_train_windows_parse(const json_t *body, fd_train_windows *w, fd_error *err) {
+    static const char *const known[] = {"train", "valid", NULL};
     memset(w, 0, sizeof *w);
     if (!json_is_object(body))
         return fd_error_set(err, 400, "bad_window", "expected a JSON object with \"train\"");
+    if (fd_json_known_fields(body, known, "", "bad_window", err) != 0) return -1;
     if (window_parse(body, "train", w->train_from, w->train_to, err) != 0) return -1;
     if (json_object_get(body, "valid") && !json_is_null(json_object_get(body, "valid"))) {
         if (window_parse(body, "valid", w->valid_from, w->valid_to, err) != 0) return -1;

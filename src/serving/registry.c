@@ -252,10 +252,10 @@ int fd_registry_pin(fd_registry *reg, fd_db *db, const char *model, int version,
     return rc;
 }
 
-int fd_registry_retire(fd_registry *reg, fd_db *db, const char *model, int version,
+int fd_registry_retire(fd_registry *reg, fd_db *db, const char *model, int version, int force,
                        fd_error *err) {
     entry *e, **link;
-    if (fd_store_version_retire(db, model, version, err)) return -1;
+    if (fd_store_version_retire(db, model, version, force, err)) return -1;
     pthread_mutex_lock(&reg->mu);
     while ((e = find(reg, model, version, &link)) && e->state == ENTRY_LOADING)
         pthread_cond_wait(&reg->loaded, &reg->mu);

@@ -273,6 +273,16 @@ int fd_scoring_expected(const fd_version *v, const fd_panel *p, const double *la
 
 static json_t *num_or_null(double x) { return isfinite(x) ? json_real(x) : json_null(); }
 
+int fd_scoring_deciles_check(const double *er, size_t n, int n_buckets, fd_error *err) {
+    size_t sortable = 0;
+    for (size_t i = 0; i < n; i++) sortable += isfinite(er[i]) != 0;
+    if (sortable >= (size_t)n_buckets) return 0;
+    return fd_error_set(err, 422, "too_few_securities",
+                        "%d portfolios need at least %d securities with an expected return; "
+                        "there are %zu (ask for fewer with n=)",
+                        n_buckets, n_buckets, sortable);
+}
+
 json_t *fd_scoring_deciles_json(const fd_panel *p, const double *er,
                                 const fd_cached_month *next, int nb, fd_weighting how,
                                 size_t *missing_cap) {

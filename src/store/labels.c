@@ -2,6 +2,7 @@
 #include "factord/store_models.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <string.h>
 
 static int step_done(fd_db *db, sqlite3_stmt *st, fd_error *err, const char *what) {
@@ -147,26 +148,52 @@ int fd_store_label_list(fd_db *db, const char *model, json_t **out, fd_error *er
     return 0;
 }
 
-int fd_store_version_retire(fd_db *db, const char *model, int version, fd_error *err) {
+int fd_store_labels_describe(fd_db *db, const char *model, int version, char *out, size_t cap,
+                             fd_error *err) {
     sqlite3_stmt *st;
-    char state[16];
-    int labelled = 0;
-    if (fd_db_begin(db, err)) return -1;
-    if (version_state(db, model, version, state, sizeof state, err)) goto fail;
-    if (sqlite3_prepare_v2(fd_db_handle(db),
-                           "SELECT count(*) FROM labels WHERE model = ?1 AND version = ?2", -1,
-                           &st, NULL) != SQLITE_OK) {
-        fd_db_error(db, err, "retiring a version");
-        goto fail;
-    }
+    size_t used = 0;
+    int n = 0, rc;
+    if (cap) out[0] = '\0';
+    if (fd_db_prepare(db,
+                      "SELECT label, version FROM labels WHERE model = ?1 AND "
+                      "(?2 = 0 OR version = ?2) ORDER BY label",
+                      &st, err))
+        return -1;
     sqlite3_bind_text(st, 1, model, -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 2, version);
-    if (sqlite3_step(st) == SQLITE_ROW) labelled = sqlite3_column_int(st, 0);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (used < cap)
+            used += (size_t)snprintf(out + used, cap - used, "%s%s -> version %d", n ? ", " : "",
+                                     (const char *)sqlite3_column_text(st, 0),
+                                     sqlite3_column_int(st, 1));
+        n++;
+    }
     sqlite3_finalize(st);
-    if (labelled) {
+    if (rc != SQLITE_DONE) return fd_db_error(db, err, "reading labels");
+    return n;
+}
+
+int fd_store_version_retire(fd_db *db, const char *model, int version, int force,
+                            fd_error *err) {
+    sqlite3_stmt *st;
+    char state[16], labels[256];
+    int labelled;
+    if (fd_db_begin(db, err)) return -1;
+    if (version_state(db, model, version, state, sizeof state, err)) goto fail;
+    labelled = fd_store_labels_describe(db, model, version, labels, sizeof labels, err);
+    if (labelled < 0) goto fail;
+    if (labelled && !force) {
         fd_error_set(err, 409, "version_labelled",
-                     "version %d of %s is labelled; move its labels first", version, model);
+                     "version %d of %s is labelled (%s); move the labels first, or retire with "
+                     "?force=1 to remove them too", version, model, labels);
         goto fail;
+    }
+    if (labelled) {
+        if (fd_db_prepare(db, "DELETE FROM labels WHERE model = ?1 AND version = ?2", &st, err))
+            goto fail;
+        sqlite3_bind_text(st, 1, model, -1, SQLITE_STATIC);
+        sqlite3_bind_int(st, 2, version);
+        if (step_done(db, st, err, "removing the labels of a retired version")) goto fail;
     }
     if (sqlite3_prepare_v2(fd_db_handle(db),
                            "UPDATE model_versions SET state = 'retired' WHERE model = ?1 AND "

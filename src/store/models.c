@@ -6,6 +6,7 @@
 
 #include "factord/json_write.h"
 #include "factord/store_models.h"
+#include "factord/store_labels.h"
 
 static json_t *model_from_row(sqlite3_stmt *st) {
     const char *spec_text = (const char *)sqlite3_column_text(st, 3);
@@ -103,14 +104,15 @@ out:
     return rc;
 }
 
-int fd_store_model_delete(fd_db *db, const char *name, fd_error *err) {
+int fd_store_model_delete(fd_db *db, const char *name, int force, fd_error *err) {
     static const char *const deletes[] = {
         "DELETE FROM labels WHERE model = ?",
         "DELETE FROM model_versions WHERE model = ?", /* triggers free their matrices */
         "DELETE FROM models WHERE name = ?",
     };
     sqlite3_stmt *st = NULL;
-    int rc = -1;
+    char labels[256];
+    int rc = -1, labelled;
     if (fd_db_begin(db, err) != 0) return -1;
     if (fd_db_prepare(db,
                       "SELECT (SELECT count(*) FROM models WHERE name = ?1), "
@@ -131,6 +133,14 @@ int fd_store_model_delete(fd_db *db, const char *name, fd_error *err) {
         fd_error_set(err, 409, "model_busy",
                      "model \"%s\" has job %lld queued or running; cancel it first", name,
                      (long long)sqlite3_column_int64(st, 1));
+        goto out;
+    }
+    labelled = fd_store_labels_describe(db, name, 0, labels, sizeof labels, err);
+    if (labelled < 0) goto out;
+    if (labelled && !force) {
+        fd_error_set(err, 409, "model_labelled",
+                     "model \"%s\" has labelled versions (%s); move or delete the labels "
+                     "first, or delete with ?force=1", name, labels);
         goto out;
     }
     for (size_t i = 0; i < sizeof deletes / sizeof deletes[0]; i++) {

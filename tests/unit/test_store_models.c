@@ -235,10 +235,10 @@ TEST(trained_version_round_trips_and_loads) {
     ASSERT_INT_EQ(fd_store_version_get(db, "lin", 3, &v, &err), -1);
     ASSERT_INT_EQ(err.status, 404);
     /* Deleting the model removes its versions. */
-    ASSERT_INT_EQ(fd_store_model_delete(db, "lin", &err), 0);
+    ASSERT_INT_EQ(fd_store_model_delete(db, "lin", 0, &err), 0);
     ASSERT_INT_EQ(fd_store_version_list(db, "lin", &list, &err), -1);
     ASSERT_INT_EQ(err.status, 404);
-    ASSERT_INT_EQ(fd_store_model_delete(db, "lin", &err), -1);
+    ASSERT_INT_EQ(fd_store_model_delete(db, "lin", 0, &err), -1);
     ASSERT_INT_EQ(err.status, 404);
     fd_db_close(db);
 }
@@ -308,11 +308,11 @@ TEST(model_with_a_queued_job_cannot_be_deleted) {
     ASSERT(db);
     ASSERT_INT_EQ(declare(db, "{\"name\":\"lin\",\"kind\":\"ipca\",\"k\":1}", &err), 0);
     ASSERT_INT_EQ(fd_store_job_insert(db, "train", "lin", NULL, &id, NULL, &err), 0);
-    ASSERT_INT_EQ(fd_store_model_delete(db, "lin", &err), -1);
+    ASSERT_INT_EQ(fd_store_model_delete(db, "lin", 0, &err), -1);
     ASSERT_INT_EQ(err.status, 409);
     ASSERT_INT_EQ(fd_store_job_cancel(db, id, &was_running, &err), 0);
     ASSERT_INT_EQ(was_running, 0);
-    ASSERT_INT_EQ(fd_store_model_delete(db, "lin", &err), 0);
+    ASSERT_INT_EQ(fd_store_model_delete(db, "lin", 0, &err), 0);
     fd_db_close(db);
 }
 

@@ -9,7 +9,7 @@ OPT     ?= -O2 -g
 SANFLAGS ?=
 # The libraries, by pkg-config name; their flags come from $(BUILD)/pkgs.mk (below). OpenBLAS's
 # own -I comes first, so another BLAS's cblas.h on the system include path is never used.
-PKGS    := openblas libmicrohttpd jansson sqlite3 libuv libsodium
+PKGS    := openblas libmicrohttpd jansson sqlite3 libuv libsodium zlib
 CFLAGS  += -std=c11 -D_GNU_SOURCE $(OPT) $(SANFLAGS) -Wall -Wextra -Werror -Iinclude \
            -I$(BUILD)/gen -MMD -MP $(PKG_CFLAGS)
 LDLIBS  += $(PKG_LIBS) -lpthread -lm

@@ -1,16 +1,15 @@
 /* `factord prices import|build`: daily bars into a database and monthly panels out of them,
  * without a daemon (the same store calls PUT /v1/prices and POST /v1/panels/build make).
- * Both print the same JSON counts the API answers. A .gz file is read through `gzip -dc`
- * (exec'd directly, no shell, so any file name is safe). */
+ * Both print the same JSON counts the API answers. Gzip-compressed files (and standard
+ * input) are decompressed in-process with zlib (factord/gzfile.h). */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "factord/cli.h"
 #include "factord/config.h"
+#include "factord/gzfile.h"
 #include "factord/json_write.h"
 #include "factord/store_prices.h"
 
@@ -20,7 +19,7 @@ static const char prices_usage[] =
     "                             [--outliers cap|drop|keep] [--max-abs-ret X]\n"
     "\n"
     "import  upserts daily bars (CSV ticker,date,open,high,low,close,volume; '-' reads\n"
-    "        stdin; .gz files are decompressed with gzip -dc), each file in one transaction.\n"
+    "        stdin; gzip-compressed input is decompressed), each file in one transaction.\n"
     "build   builds the monthly panels (return and price/volume characteristics, see\n"
     "        docs/characteristics.md) of the months from..to (default: every stored month)\n"
     "        from the stored bars and replaces those months' panels.\n"
@@ -34,46 +33,14 @@ static const char prices_usage[] =
     "  --max-abs-ret X    the outlier threshold: |monthly return| > X (default 1 = 100%)\n"
     "  -h, --help         show this help\n";
 
-static int ends_with(const char *s, const char *suffix) {
-    size_t n = strlen(s), m = strlen(suffix);
-    return n >= m && strcmp(s + n - m, suffix) == 0;
-}
-
-/* Reads one file (plain, .gz or "-") into bars. */
+/* Reads one file (plain, gzip-compressed or "-") into bars. */
 static int read_bars(const char *path, fd_bars *bars, fd_error *err) {
-    if (strcmp(path, "-") == 0) return fd_bars_read_stream(bars, stdin, err);
-    if (!ends_with(path, ".gz")) return fd_bars_read_file(bars, path, err);
-    if (access(path, R_OK) != 0) return fd_error_set(err, 404, "no_file", "cannot read %s", path);
-    int fds[2];
-    if (pipe(fds) != 0) return fd_error_set(err, 500, "pipe_failed", "cannot create a pipe");
-    pid_t pid = fork();
-    if (pid < 0) {
-        close(fds[0]);
-        close(fds[1]);
-        return fd_error_set(err, 500, "fork_failed", "cannot start gzip");
-    }
-    if (pid == 0) {
-        dup2(fds[1], STDOUT_FILENO);
-        close(fds[0]);
-        close(fds[1]);
-        execlp("gzip", "gzip", "-dc", "--", path, (char *)NULL);
-        _exit(127);
-    }
-    close(fds[1]);
-    FILE *in = fdopen(fds[0], "rb");
-    int rc = in ? fd_bars_read_stream(bars, in, err)
-                : fd_error_set(err, 500, "pipe_failed", "cannot read from gzip");
-    if (in) fclose(in);
-    else close(fds[0]);
-    int status = 0;
-    waitpid(pid, &status, 0);
-    /* A gzip error (corrupt file, 127 = gzip missing) explains whatever the parser saw; a
-     * gzip killed by SIGPIPE because the parser stopped early leaves the parse error. */
-    if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
-        rc = fd_error_set(err, 400, "bad_gzip", "gzip -dc %s failed (exit status %d)", path,
-                          WEXITSTATUS(status));
-    else if (rc == 0 && !WIFEXITED(status))
-        rc = fd_error_set(err, 500, "bad_gzip", "gzip -dc %s was killed", path);
+    fd_error gz_err;
+    FILE *in = fd_gzfile_open(path, &gz_err, err);
+    if (!in) return -1;
+    int rc = fd_bars_read_stream(bars, in, err);
+    fclose(in);
+    if (rc != 0 && gz_err.status) *err = gz_err; /* bad gzip explains what the parser saw */
     return rc;
 }
 

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "body_decode.h"
 #include "factord/log.h"
 #include "factord/router.h"
 #include "factord/url.h"
@@ -46,6 +47,9 @@ struct fd_conn {
     int spool_fd;              /* spooled routes, -1 otherwise */
     char *spool_path;
     int spool_errno;
+    fd_body_plan body_plan;    /* what the body is, decided before reading it */
+    fd_body_decoder *decoder;  /* gzip bodies; NULL otherwise */
+    int decode_failed;         /* the body was not gzip */
     double timeout;            /* request_timeout at dispatch */
     fd_request req;
     fd_response work_resp;     /* written by the worker thread only */
@@ -73,6 +77,7 @@ static void conn_free(fd_conn *conn) {
     else conn->srv->conns = conn->next;
     if (conn->next) conn->next->prev = conn->prev;
     spool_remove(conn);
+    fd_body_decoder_free(conn->decoder);
     free(conn->path);
     free(conn->body);
     fd_route_match_free(&conn->match);
@@ -220,6 +225,13 @@ static enum MHD_Result conn_begin(fd_conn *conn) {
         return conn_early_error(conn, 405, "method_not_allowed", msg);
     }
     if (status != 200) return conn_answer_error(conn, 500, "internal", "out of memory");
+    if (has_body(conn->mhd) &&
+        fd_body_plan_make(conn_header(conn, "Content-Type"),
+                          conn_header(conn, "Content-Encoding"), &conn->body_plan, msg,
+                          sizeof msg) != 0)
+        return conn_early_error(conn, 415, "unsupported_media_type", msg);
+    if (conn->body_plan.gzip && !(conn->decoder = fd_body_decoder_new()))
+        return conn_answer_error(conn, 500, "internal", "out of memory");
     conn->limit = conn->match.route->flags & FD_ROUTE_SPOOL ? cfg->spool_limit : cfg->body_limit;
     length = MHD_lookup_connection_value(conn->mhd, MHD_HEADER_KIND, "Content-Length");
     if (length) {
@@ -276,6 +288,22 @@ static enum MHD_Result conn_take_body(fd_conn *conn, const char *data, size_t le
     memcpy(conn->body + conn->received - len, data, len);
     conn->body[conn->received] = '\0';
     return MHD_YES;
+}
+
+/* The decoder's sink: stops it as soon as the decompressed body passes the limit. */
+static int take_decoded(void *ctx, const char *data, size_t len) {
+    fd_conn *conn = ctx;
+    return conn_take_body(conn, data, len) == MHD_YES && !conn->too_large ? 0 : -1;
+}
+
+/* A chunk as it came off the wire: decompressed first when the body is gzip. Past the limit
+ * (or after bad gzip) the compressed bytes are only counted, never inflated. */
+static enum MHD_Result conn_take_upload(fd_conn *conn, const char *data, size_t len) {
+    if (!conn->decoder || conn->too_large || conn->decode_failed)
+        return conn_take_body(conn, data, len);
+    int rc = fd_body_decoder_feed(conn->decoder, data, len, take_decoded, conn);
+    if (rc < 0) conn->decode_failed = 1;
+    return rc > 0 && !conn->too_large ? MHD_NO : MHD_YES;
 }
 
 typedef struct kv_collect {
@@ -336,9 +364,11 @@ static int build_request(fd_conn *conn) {
         req->body_len = conn->received;
         conn->body = NULL;
     }
-    if (copy_values(conn->mhd, MHD_GET_ARGUMENT_KIND, 0, &req->query, &req->n_query) != 0)
+    if (copy_values(conn->mhd, MHD_GET_ARGUMENT_KIND, 0, &req->query, &req->n_query) != 0 ||
+        copy_values(conn->mhd, MHD_HEADER_KIND, 1, &req->headers, &req->n_headers) != 0)
         return -1;
-    return copy_values(conn->mhd, MHD_HEADER_KIND, 1, &req->headers, &req->n_headers);
+    fd_body_plan_apply(&conn->body_plan, req);
+    return 0;
 }
 
 static void conn_resume(fd_conn *conn) {
@@ -389,6 +419,10 @@ static enum MHD_Result conn_dispatch(fd_conn *conn) {
         snprintf(msg, sizeof msg, "request body exceeds the limit of %zu bytes", conn->limit);
         return conn_answer_error(conn, 413, "body_too_large", msg);
     }
+    if (conn->decoder && (conn->decode_failed || fd_body_decoder_finish(conn->decoder) != 0))
+        return conn_answer_error(conn, 400, "bad_gzip",
+                                 conn->decode_failed ? "the body is not valid gzip data"
+                                                     : "the gzip body ends before its end");
     if (conn->spool_errno) {
         snprintf(msg, sizeof msg, "cannot spool the body: %s", strerror(conn->spool_errno));
         return conn_answer_error(conn, 500, "spool_failed", msg);
@@ -454,7 +488,7 @@ enum MHD_Result fd_conn_access(void *cls, struct MHD_Connection *connection, con
     if (*upload_data_size) {
         size_t len = *upload_data_size;
         *upload_data_size = 0;
-        return conn->status || conn->ready ? MHD_YES : conn_take_body(conn, upload_data, len);
+        return conn->status || conn->ready ? MHD_YES : conn_take_upload(conn, upload_data, len);
     }
     if (conn->status) return MHD_YES;
     if (conn->ready) return conn_send(conn);

@@ -60,6 +60,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -315,6 +316,22 @@ class Daemon:
     def get_json(self, path):
         status, doc, _ = self.json("GET", path)
         return status, doc
+
+    def answer_to_head(self, head):
+        """Sends only a request head (bytes, ending in a blank line) that announces a body,
+        never the body, and returns (status line and headers, body) of the answer: only an
+        answer given before the body is read can arrive."""
+        s = socket.create_connection(("127.0.0.1", self.port), timeout=20)
+        s.sendall(head)
+        data = b""
+        while b"\r\n\r\n" not in data or not data.rstrip().endswith(b"}"):
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+        s.close()
+        head, _, body = data.partition(b"\r\n\r\n")
+        return head, body
 
     @staticmethod
     def check_error(status, body, want_status, want_code=None):

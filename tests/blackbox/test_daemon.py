@@ -163,17 +163,9 @@ def body_over_limit_is_413_before_the_body_is_read():
     with Daemon(args=["--body-limit", "1k"], debug_routes=True) as d:
         # Announce a gigabyte and send none of it: only an answer given before reading
         # the body can arrive.
-        s = socket.create_connection(("127.0.0.1", d.port), timeout=20)
-        s.sendall(b"POST /v1/debug/echo HTTP/1.1\r\nHost: localhost\r\n"
-                  b"Content-Type: application/json\r\nContent-Length: 1000000000\r\n\r\n")
-        data = b""
-        while b"\r\n\r\n" not in data or not data.rstrip().endswith(b"}"):
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            data += chunk
-        s.close()
-        head, _, body = data.partition(b"\r\n\r\n")
+        head, body = d.answer_to_head(
+            b"POST /v1/debug/echo HTTP/1.1\r\nHost: localhost\r\n"
+            b"Content-Type: application/json\r\nContent-Length: 1000000000\r\n\r\n")
         check(head.startswith(b"HTTP/1.1 413"), "got %r" % head[:100])
         d.check_error(413, body, 413, "body_too_large")
 

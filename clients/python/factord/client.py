@@ -56,7 +56,7 @@ class Client:
         return self.http.request("DELETE", path, params=params)
 
     def put_file(self, path, filename, content_type="text/csv", method="PUT", params=None):
-        """Uploads a file as the body (a *.gz file is sent gunzipped)."""
+        """Uploads a file as the body (a *.gz file is sent compressed, Content-Encoding: gzip)."""
         return self.http.upload(method, path, filename, content_type, params)
 
     def job(self, job_id):

@@ -11,7 +11,6 @@ token; --url overrides FACTORD_URL. Exit status: 0 done, 1 the daemon or the job
 (the message names the HTTP status and error code), 2 bad usage or config."""
 import argparse
 import os
-import gzip
 import json
 import sys
 
@@ -25,17 +24,19 @@ def _raw(args):
     body, ctype = None, None
     if args.body is not None:
         if args.body.startswith("@"):
-            opener = gzip.open if args.body.endswith(".gz") else open
-            with opener(args.body[1:], "rb") as fh:
-                body = fh.read()
             ctype = args.content_type or "text/csv"
+            out = c.put_file(args.path, args.body[1:], ctype, method=args.command.upper())
+            return _print(out)
         else:
             try:
                 body = json.loads(args.body)
             except ValueError as e:
                 print(f"factorctl: the body is not JSON ({e}); use @FILE for a file", file=sys.stderr)
                 return 2
-    out = c.request(args.command.upper(), args.path, body, ctype)
+    return _print(c.request(args.command.upper(), args.path, body, ctype))
+
+
+def _print(out):
     if isinstance(out, (dict, list)):
         print(json.dumps(out, indent=2))
     elif isinstance(out, bytes):

@@ -5,7 +5,6 @@ optional bearer token (FACTORD_TOKEN, sent as `Authorization: Bearer ...`) and a
 Every answer with status >= 400 raises FactordError carrying the HTTP status and the
 daemon's error code and message (`{"error":{"code","message"}}`); a daemon that cannot be
 reached raises FactordConnectionError (a FactordError with status 0)."""
-import gzip
 import http.client
 import json
 import os
@@ -88,7 +87,10 @@ class Transport:
         return data
 
     def upload(self, method, path, filename, content_type, params=None):
-        """Sends a file as the body (a *.gz file is sent gunzipped)."""
-        opener = gzip.open if filename.endswith(".gz") else open
-        with opener(filename, "rb") as fh:
-            return self.request(method, path, fh.read(), content_type, params=params)
+        """Sends a file as the body, streamed from disk; a *.gz file goes as it is, with
+        Content-Encoding: gzip (the daemon decompresses it while it streams in)."""
+        headers = {"Content-Length": str(os.path.getsize(filename))}
+        if filename.endswith(".gz"):
+            headers["Content-Encoding"] = "gzip"
+        with open(filename, "rb") as fh:
+            return self.request(method, path, fh, content_type, params=params, headers=headers)

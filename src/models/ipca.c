@@ -23,10 +23,11 @@ typedef struct ipca_head {
 } ipca_head;
 
 static int parse_hyper(const json_t *hyper, int *intercept, int *max_iter, double *tol,
-                       fd_error *err) {
+                       int *accelerate, fd_error *err) {
     const char *key;
     json_t *v;
     *intercept = 0;
+    *accelerate = 1;
     *max_iter = 10000;
     *tol = 1e-10;
     if (!hyper || json_is_null(hyper)) return 0;
@@ -50,21 +51,27 @@ static int parse_hyper(const json_t *hyper, int *intercept, int *max_iter, doubl
                 return fd_error_set(err, 400, "bad_hyper",
                                     "hyper.tol: must be a number in (0, 1)");
             *tol = t;
+        } else if (strcmp(key, "acceleration") == 0) {
+            const char *a = json_string_value(v);
+            if (!a || (strcmp(a, "squarem") != 0 && strcmp(a, "none") != 0))
+                return fd_error_set(err, 400, "bad_hyper",
+                                    "hyper.acceleration: must be \"squarem\" or \"none\"");
+            *accelerate = strcmp(a, "squarem") == 0;
         } else {
             return fd_error_set(err, 400, "bad_hyper",
                                 "hyper.%s: unknown for ipca (known: intercept, max_iter, "
-                                "tol)", key);
+                                "tol, acceleration)", key);
         }
     }
     return 0;
 }
 
 static int ipca_create(const json_t *hyper, size_t P, size_t K, fd_model **out, fd_error *err) {
-    int intercept, max_iter;
+    int intercept, max_iter, accelerate;
     double tol;
     ipca_model *m;
     *out = NULL;
-    if (parse_hyper(hyper, &intercept, &max_iter, &tol, err) != 0) return -1;
+    if (parse_hyper(hyper, &intercept, &max_iter, &tol, &accelerate, err) != 0) return -1;
     if (K < 1 || K + (size_t)intercept > P)
         return fd_error_set(err, 400, "bad_k",
                             "ipca needs 1 <= K%s <= P: K = %zu with %zu characteristics",
@@ -77,6 +84,7 @@ static int ipca_create(const json_t *hyper, size_t P, size_t K, fd_model **out, 
     m->intercept = intercept;
     m->max_iter = max_iter;
     m->tol = tol;
+    m->accelerate = accelerate;
     m->gamma_beta = m->params;
     m->gamma_alpha = m->params + P * K;
     *out = &m->base;
@@ -91,8 +99,8 @@ static int ipca_fit(fd_model *base, const fd_dataset *train, const fd_dataset *v
     if (fd_ipca_als_fit(m, train, opts, &info, err) != 0) return -1;
     m->fitted = 1;
     if (info.converged)
-        fd_debug("ipca: converged after %d iterations (last change %.3g)", info.iterations,
-                 info.change);
+        fd_debug("ipca: converged after %d iterations (last change %.3g; %d extrapolations, "
+                 "%d refused)", info.iterations, info.change, info.extrapolated, info.refused);
     else
         fd_warn("ipca: stopped at max_iter = %d with change %.3g > tol %.3g", info.iterations,
                 info.change, m->tol);

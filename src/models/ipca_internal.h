@@ -10,6 +10,7 @@ typedef struct ipca_model {
     int intercept;       /* estimate Gamma_alpha (else it stays 0) */
     int max_iter;
     double tol;
+    int accelerate;      /* SQUAREM (hyper.acceleration "squarem"), else plain ALS steps */
     int fitted;
     double *gamma_beta;  /* (L, K) row-major, points into params */
     double *gamma_alpha; /* (L), points into params; zeros when restricted */
@@ -18,12 +19,14 @@ typedef struct ipca_model {
 
 /* How the last fit ended, for logs. */
 typedef struct ipca_als_info {
-    int iterations;
-    double change; /* the last iteration's max absolute update */
+    int iterations;   /* ALS steps taken (extrapolated ones included) */
+    double change;    /* the last plain step's max absolute update */
     int converged;
+    int extrapolated; /* SQUAREM extrapolations tried */
+    int refused;      /* of which the safeguard refused (plain steps instead) */
 } ipca_als_info;
 
-/* Fits m's Gamma on ds by ALS; writes m->gamma_beta / m->gamma_alpha only on success. */
+/* Fits m's Gamma on ds by ALS, accelerated by SQUAREM when m->accelerate; writes m->gamma_beta / m->gamma_alpha only on success. */
 int fd_ipca_als_fit(ipca_model *m, const fd_dataset *ds, const fd_fit_opts *opts,
                     ipca_als_info *info, fd_error *err);
 

@@ -1,6 +1,8 @@
 /* IPCA against the reference implementation's estimates on the fixture panel
- * (tests/fixtures/ipca, produced by bkelly-lab/ipca with iter_tol 1e-10), plus its
- * identification conventions, blob round trip, hyper-parameter checks and cancellation. */
+ * (tests/fixtures/ipca, produced by bkelly-lab/ipca with iter_tol 1e-10), with SQUAREM (the
+ * default) and with plain ALS steps, the two pinned to one fixed point there and on a
+ * simulated panel where plain ALS needs a hundred steps; plus its identification
+ * conventions, blob round trip, hyper-parameter checks and cancellation. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +10,7 @@
 #include "factord/eval_r2.h"
 #include "factord/models.h"
 #include "factord/preprocess.h"
+#include "factord/simulate.h"
 #include "testlib.h"
 
 #define FIX "tests/fixtures/ipca/"
@@ -96,6 +99,18 @@ static const fd_dataset *fx(void) {
     return fixture_state > 0 ? &fixture_ds : NULL;
 }
 
+typedef struct progress_log {
+    int events, cancel_at;
+    double losses[64];
+} progress_log;
+
+static int on_progress(void *ctx, const fd_fit_event *ev) {
+    progress_log *log = ctx;
+    if (log->events < 64) log->losses[log->events] = ev->train_loss;
+    log->events++;
+    return log->cancel_at && ev->epoch >= log->cancel_at;
+}
+
 static fd_model *fit_ipca(const char *hyper_json, fd_error *err) {
     json_t *hyper = json_loads(hyper_json, 0, NULL);
     fd_model *m = NULL;
@@ -159,6 +174,83 @@ TEST(restricted_reproduces_reference) {
 TEST(intercept_reproduces_reference) {
     check_reference("{\"intercept\": true}", FIX "gamma_intercept.csv",
                     FIX "factors_intercept.csv", K + 1, R2_TOTAL_INTERCEPT, R2_PRED_INTERCEPT);
+}
+
+TEST(plain_als_reproduces_reference) {
+    check_reference("{\"acceleration\": \"none\"}", FIX "gamma_restricted.csv",
+                    FIX "factors_restricted.csv", K, R2_TOTAL_RESTRICTED, R2_PRED_RESTRICTED);
+    check_reference("{\"acceleration\": \"none\", \"intercept\": true}",
+                    FIX "gamma_intercept.csv", FIX "factors_intercept.csv", K + 1,
+                    R2_TOTAL_INTERCEPT, R2_PRED_INTERCEPT);
+}
+
+/* Fits hyper on ds with K factors: Gamma_beta (P, K) and Gamma_alpha (P) through betas and
+ * alphas of the unit vectors, and the iterations the fit reported. */
+static int fit_gamma(const fd_dataset *ds, size_t k, const char *hyper_json, double *gb,
+                     double *ga, int *iterations) {
+    json_t *hyper = json_loads(hyper_json, 0, NULL);
+    fd_model *m = NULL;
+    fd_error err = {0};
+    progress_log log = {0};
+    fd_fit_opts opts = {.progress = on_progress, .ctx = &log};
+    double *eye = calloc(ds->P * ds->P, sizeof *eye);
+    int rc = -1;
+    if (eye && fd_model_ops_ipca.create(hyper, ds->P, k, &m, &err) == 0 &&
+        m->ops->fit(m, ds, NULL, &opts, &err) == 0) {
+        for (size_t j = 0; j < ds->P; j++) eye[j * ds->P + j] = 1;
+        rc = m->ops->betas(m, eye, ds->P, gb, &err) == 0 &&
+                     fd_model_alpha(m, eye, ds->P, ga, &err) == 0 ? 0 : -1;
+    }
+    *iterations = log.events;
+    free(eye);
+    fd_model_destroy(m);
+    json_decref(hyper);
+    return rc;
+}
+
+/* SQUAREM ends one plain step past a change below tol, as plain ALS does: the same Gamma to
+ * 1e-8 (each is within tol / (1 - rate) of the fixed point), restricted and with an
+ * intercept; with fewer steps on `slow`, a panel where plain ALS needs many. */
+static void check_squarem_matches_plain(const fd_dataset *ds, size_t k, int slow) {
+    static const char *pairs[][2] = {
+        {"{\"acceleration\": \"none\"}", "{\"acceleration\": \"squarem\"}"},
+        {"{\"acceleration\": \"none\", \"intercept\": true}", "{\"intercept\": true}"},
+    };
+    size_t P = ds->P;
+    double *g = malloc(4 * P * (k + 1) * sizeof *g), *gb0 = g, *gb1 = g + P * k;
+    double *ga0 = gb1 + P * k, *ga1 = ga0 + P;
+    ASSERT(g != NULL);
+    for (size_t c = 0; c < 2; c++) {
+        int it0 = 0, it1 = 0;
+        ASSERT(fit_gamma(ds, k, pairs[c][0], gb0, ga0, &it0) == 0);
+        ASSERT(fit_gamma(ds, k, pairs[c][1], gb1, ga1, &it1) == 0);
+        for (size_t i = 0; i < P * k; i++) ASSERT_NEAR(gb1[i], gb0[i], 1e-8);
+        for (size_t i = 0; i < P; i++) ASSERT_NEAR(ga1[i], ga0[i], 1e-8);
+        ASSERT(it1 <= it0);
+        if (slow) ASSERT(it0 >= 100 && it1 * 2 < it0); /* 141 and 35 steps when written */
+    }
+    free(g);
+}
+
+TEST(squarem_and_plain_als_reach_the_same_gamma) {
+    fd_sim_opts o;
+    fd_sim_data sim;
+    fd_dataset ds;
+    fd_dataset_opts dopts = {0};
+    fd_error err = {0};
+    if (!fx()) return;
+    check_squarem_matches_plain(fx(), K, 0);
+    /* GKX's nonlinear betas fitted linearly: ALS converges slowly there. */
+    fd_sim_opts_default(&o);
+    o.nonlinear = 1;
+    fd_dataset_init(&ds);
+    ASSERT(fd_simulate(&o, &sim, &err) == 0);
+    if (fd_dataset_from_panels(sim.panels, sim.n_panels, &dopts, &ds, &err) == 0)
+        check_squarem_matches_plain(&ds, K, 1); /* K = 3 factors, as simulated by default */
+    else
+        tl_fail(__FILE__, __LINE__, "dataset: %s", err.message);
+    fd_dataset_free(&ds);
+    fd_sim_data_free(&sim);
 }
 
 TEST(identification_conventions_hold) {
@@ -230,7 +322,9 @@ TEST(blob_round_trip_gives_same_betas) {
 
 TEST(bad_hyper_parameters_are_400) {
     static const char *bad[] = {"{\"intercpt\": true}", "{\"intercept\": 1}",
-                                "{\"max_iter\": 0}", "{\"tol\": -1}", "[1]"};
+                                "{\"max_iter\": 0}", "{\"tol\": -1}", "[1]",
+                                "{\"acceleration\": \"anderson\"}",
+                                "{\"acceleration\": 1}"};
     fd_error err = {0};
     fd_model *m = NULL;
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
@@ -245,30 +339,25 @@ TEST(bad_hyper_parameters_are_400) {
     ASSERT(fd_model_ops_ipca.create(NULL, L, 0, &m, &err) == -1);
 }
 
-typedef struct progress_log {
-    int events, cancel_at;
-    double losses[64];
-} progress_log;
-
-static int on_progress(void *ctx, const fd_fit_event *ev) {
-    progress_log *log = ctx;
-    if (log->events < 64) log->losses[log->events] = ev->train_loss;
-    log->events++;
-    return log->cancel_at && ev->epoch >= log->cancel_at;
-}
-
 TEST(progress_loss_never_increases) {
-    fd_error err = {0};
-    fd_model *m = NULL;
-    progress_log log = {0};
-    fd_fit_opts opts = {.progress = on_progress, .ctx = &log};
-    ASSERT(fd_model_ops_ipca.create(NULL, L, K, &m, &err) == 0);
-    ASSERT(m->ops->fit(m, fx(), NULL, &opts, &err) == 0);
-    ASSERT(log.events >= 2);
-    /* ALS never raises its objective; the MSE is that objective over the observations. */
-    for (int i = 1; i < log.events && i < 64; i++)
-        ASSERT(log.losses[i] <= log.losses[i - 1] * (1 + 1e-12));
-    fd_model_destroy(m);
+    /* ALS never raises its objective, and SQUAREM's safeguard keeps it so (a refused
+     * extrapolation reports the plain iterate's loss); the MSE is that objective. */
+    static const char *hypers[] = {"{\"acceleration\": \"none\"}", "{}",
+                                   "{\"intercept\": true}"};
+    for (size_t h = 0; h < 3; h++) {
+        fd_error err = {0};
+        fd_model *m = NULL;
+        progress_log log = {0};
+        fd_fit_opts opts = {.progress = on_progress, .ctx = &log};
+        json_t *hyper = json_loads(hypers[h], 0, NULL);
+        ASSERT(fd_model_ops_ipca.create(hyper, L, K, &m, &err) == 0);
+        json_decref(hyper);
+        ASSERT(m->ops->fit(m, fx(), NULL, &opts, &err) == 0);
+        ASSERT(log.events >= 2);
+        for (int i = 1; i < log.events && i < 64; i++)
+            ASSERT(log.losses[i] <= log.losses[i - 1] * (1 + 1e-12));
+        fd_model_destroy(m);
+    }
 }
 
 TEST(cancel_stops_fit_with_409) {
@@ -288,6 +377,7 @@ TEST(cancel_stops_fit_with_409) {
 }
 
 TEST_MAIN(T(restricted_reproduces_reference), T(intercept_reproduces_reference),
+          T(plain_als_reproduces_reference), T(squarem_and_plain_als_reach_the_same_gamma),
           T(identification_conventions_hold), T(blob_round_trip_gives_same_betas),
           T(bad_hyper_parameters_are_400), T(progress_loss_never_increases),
           T(cancel_stops_fit_with_409))

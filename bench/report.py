@@ -2,8 +2,9 @@
 """Renders the side-by-side Markdown table of one bench/models.sh run from the JSON each
 program printed (NAME.json) and what /usr/bin/time -v measured (NAME.time).
 
-Usage: report.py DIR   (DIR holds c_ipca, py_ipca_loop, py_ipca_vec, c_ca1, py_ca1_f32,
-                        py_ca1_f64, chk_ca1 and the same for ca2, plus env.json)
+Usage: report.py DIR   (DIR holds c_ipca, c_ipca_plain, py_ipca_loop, py_ipca_vec, c_ca1,
+                        py_ca1_f32, py_ca1_f64, chk_ca1 and the same for ca2, gemm_peak and
+                        env.json; whichever of them the run made)
 """
 import json
 import os
@@ -48,6 +49,19 @@ def rel(a, b):
     return abs(a - b) / abs(b)
 
 
+def ipca_flops(run):
+    """Floating-point operations of factord's IPCA fit (src/models/ipca_als.c), counting its
+    BLAS work: the moments pass (Z'Z by SYRK, Z'r) and per ALS step the two GEMMs with the
+    (T, L(L+1)/2) packed moments, the two (T, L) x (L, Kt) products and the (L Kt, L Kt)
+    Cholesky solve. Returns (precompute, per step)."""
+    n, T, L = run["N_obs"], run["T"], run["P"]
+    Kt = run["K"] + (1 if run.get("hyper", {}).get("intercept") else 0)
+    Lp, Kp, LK = L * (L + 1) // 2, Kt * (Kt + 1) // 2, L * Kt
+    pre = n * L * (L + 1) + 2 * n * L
+    step = 2 * (2 * T * Lp * Kp) + 2 * (2 * T * L * Kt) + LK ** 3 / 3 + 2 * LK ** 2
+    return pre, step
+
+
 def same_data(runs):
     sums = [r["checksum"] for r in runs if r]
     if len(sums) < 2:
@@ -78,7 +92,9 @@ def main(d):
                "| R^2 total | peak RSS MB: fit / process | factord speed-up |")
     out.append("|---|---|---|---|---|---|---|---|")
     py_loop, py_vec = load(d, "py_ipca_loop"), load(d, "py_ipca_vec")
-    for name, run in (("factord C", c_ipca), ("numpy, bkelly-lab loops", py_loop),
+    c_plain = load(d, "c_ipca_plain")
+    for name, run in (("factord C (SQUAREM)", c_ipca), ("factord C, plain ALS steps", c_plain),
+                      ("numpy, bkelly-lab loops", py_loop),
                       ("numpy, batched einsum", py_vec)):
         if not run:
             continue
@@ -90,13 +106,33 @@ def main(d):
                       fmt(run.get("r2_total"), "%.8f"), mb(run), speed))
         rows.append(run)
     checks = []
-    if c_ipca and py_loop:
-        dg = max(abs(a - b) for ra, rb in zip(c_ipca["gamma"], py_loop["gamma"])
+    for ref_name, ref in (("numpy loops", py_loop), ("numpy einsum", py_vec),
+                          ("C plain ALS", c_plain)):
+        if not c_ipca or not ref:
+            continue
+        dg = max(abs(a - b) for ra, rb in zip(c_ipca["gamma"], ref["gamma"])
                  for a, b in zip(ra, rb))
-        checks.append("IPCA: |R^2 total C - numpy| = %.1e, |R^2 pred| diff = %.1e, "
-                      "max |Gamma C - Gamma numpy| = %.1e (tolerance %s on both sides)"
-                      % (abs(c_ipca["r2_total"] - py_loop["r2_total"]),
-                         abs(c_ipca["r2_pred"] - py_loop["r2_pred"]), dg, py_loop.get("tol")))
+        checks.append("IPCA, SQUAREM vs %s: max |Gamma diff| = %.1e, |R^2 total diff| = %.1e, "
+                      "|R^2 pred diff| = %.1e (tolerance %s on both sides)"
+                      % (ref_name, dg, abs(c_ipca["r2_total"] - ref["r2_total"]),
+                         abs(c_ipca["r2_pred"] - ref["r2_pred"]),
+                         ref.get("tol", ref.get("hyper", {}).get("tol"))))
+    peak = load(d, "gemm_peak")
+    for name, run in (("SQUAREM", c_ipca), ("plain ALS", c_plain)):
+        if not run:
+            continue
+        pre, step = ipca_flops(run)
+        flops = pre + step * run["iterations"]
+        line = ("IPCA factord %s: %.1f GFLOP in %.3f s = %.1f GFLOP/s (moments %.1f GFLOP, "
+                "%.0f MFLOP per step x %d steps; best step %.2f ms = %.1f GFLOP/s)"
+                % (name, flops / 1e9, run["fit_seconds"], flops / run["fit_seconds"] / 1e9,
+                   pre / 1e9, step / 1e6, run["iterations"], 1e3 * run["seconds_per_epoch"],
+                   step / run["seconds_per_epoch"] / 1e9))
+        if peak:
+            line += "; the dgemm peak measured in this run: %.1f GFLOP/s on %d threads (%.0f%%)" \
+                % (peak["dgemm_gflops"], peak["threads"],
+                   100 * flops / run["fit_seconds"] / 1e9 / peak["dgemm_gflops"])
+        checks.append(line)
     for model in ("ca1", "ca2"):
         c = load(d, "c_" + model)
         precision = (c or {}).get("hyper", {}).get("precision", "float32")

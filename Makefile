@@ -25,7 +25,7 @@ Q := @
 endif
 
 LIB_SRC   := $(sort $(shell find src -name '*.c' ! -path src/main.c))
-LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/migrations.o
+LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/migrations.o $(BUILD)/gen/ui_assets.o
 TEST_SRC  := $(sort $(wildcard tests/unit/test_*.c))
 TEST_BIN  := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 TEST_SUPPORT := $(BUILD)/tests/testlib.o
@@ -83,6 +83,15 @@ $(BUILD)/gen/migrations.c: $(MIGRATIONS) migrations/embed.sh
 	$(Q)migrations/embed.sh $(MIGRATIONS) > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/gen/migrations.o: $(BUILD)/gen/migrations.c
+	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
+
+# The dashboard's static files (src/http/ui/), embedded the same way; served at /ui.
+UI_ASSETS := $(sort $(wildcard src/http/ui/*.html src/http/ui/*.js src/http/ui/*.css))
+$(BUILD)/gen/ui_assets.c: $(UI_ASSETS) src/http/ui/embed.sh
+	@mkdir -p $(dir $@)
+	$(Q)src/http/ui/embed.sh $(UI_ASSETS) > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/gen/ui_assets.o: $(BUILD)/gen/ui_assets.c
 	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
 
 $(BUILD)/tests/testlib.o: tests/testlib.c tests/testlib.h

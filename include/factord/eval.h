@@ -44,6 +44,12 @@ int fd_eval_add_month(fd_eval *ev, const fd_period *p, const double *beta, const
  * as eval_concentration.h describes. Caller owns the JSON. */
 json_t *fd_eval_report(const fd_eval *ev);
 
+/* Month by month, one object per month added: {"month", "n" (securities), "total_r2",
+ * "pred_r2" (the month's own R^2 for stocks, definitions as above), "ic", "rank_ic",
+ * "ew_ls", "ew_ls_net", "ew_lo", "ew_lo_net", "vw_ls", "vw_ls_net", "vw_lo", "vw_lo_net"
+ * (strategy returns gross and net of costs)}, NaN as null. Caller owns the array. */
+json_t *fd_eval_monthly(const fd_eval *ev);
+
 /* Monthly returns of one strategy ("ew_ls", "ew_lo", "vw_ls", "vw_lo"), gross or net of
  * costs, for significance tests and correlations across models. NULL for an unknown name;
  * the array (one entry per month added) belongs to the evaluator. */

@@ -110,5 +110,6 @@ extern const fd_route fd_routes_score[];      /* src/http/h_score.c */
 extern const fd_route fd_routes_labels[];     /* src/http/h_labels.c */
 extern const fd_route fd_routes_evaluation[]; /* src/http/h_evaluation.c */
 extern const fd_route fd_routes_backtests[];  /* src/http/h_backtests.c: backtests, compare */
+extern const fd_route fd_routes_ui[];         /* src/http/h_ui.c: the dashboard at /ui */
 
 #endif

@@ -74,11 +74,11 @@ json_t *fd_scoring_deciles_json(const fd_panel *p, const double *er,
 
 /* Out-of-sample evaluation of version v on the return months from..to (docs/metrics.md):
  * the fd_eval report plus model, version, from, to, returns and in_sample_overlap (true when
- * from is not after the training window), and "importance" when asked. lambda starts from
- * the version's in-sample factors and grows with each test month's realisation. *out is a
- * new reference. */
+ * from is not after the training window), "importance" when asked, and with `monthly` the
+ * month-by-month "series" (fd_eval_monthly). lambda starts from the version's in-sample
+ * factors and grows with each test month's realisation. *out is a new reference. */
 int fd_scoring_evaluate(const fd_version *v, fd_db *db, const char *from, const char *to,
-                        const fd_eval_opts *opts, int importance, json_t **out,
+                        const fd_eval_opts *opts, int importance, int monthly, json_t **out,
                         fd_error *err);
 
 #endif

@@ -1,5 +1,6 @@
 /* Out-of-sample evaluator: R^2 sums, decile strategies, IC (see include/factord/eval.h). */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,6 +38,9 @@ struct fd_eval {
     series gross[N_STRAT], net[N_STRAT], turnover[N_STRAT], ic, rank_ic;
     holdings held[N_STRAT];
     fd_concentration conc;
+    /* The month's own R^2 and size, and its label, one entry per month added. */
+    series month_total_r, month_pred_r, month_n;
+    char (*month)[FD_MONTH_LEN];
 };
 
 static int series_push(series *s, double v) {
@@ -89,7 +93,31 @@ void fd_eval_destroy(fd_eval *ev) {
     }
     free(ev->ic.v);
     free(ev->rank_ic.v);
+    free(ev->month_total_r.v);
+    free(ev->month_pred_r.v);
+    free(ev->month_n.v);
+    free(ev->month);
     free(ev);
+}
+
+static json_t *num(double v) { return isfinite(v) ? json_real(v) : json_null(); }
+
+static double r2(double sse, double ss) { return ss > 0.0 ? 1.0 - sse / ss : NAN; }
+
+/* Appends the month's label, own R^2 values and size to the per-month series. */
+static int record_month(fd_eval *ev, const char *month, double total, double pred, size_t n) {
+    size_t i = ev->month_n.n;
+    if (i == ev->month_n.cap) {
+        size_t cap = ev->month_n.cap ? 2 * ev->month_n.cap : 64;
+        char (*nm)[FD_MONTH_LEN] = realloc(ev->month, cap * sizeof *nm);
+        if (!nm) return -1;
+        ev->month = nm;
+    }
+    if (series_push(&ev->month_n, (double)n) || series_push(&ev->month_total_r, total) ||
+        series_push(&ev->month_pred_r, pred))
+        return -1;
+    snprintf(ev->month[i], FD_MONTH_LEN, "%s", month);
+    return 0;
 }
 
 /* Records this month's legs of one strategy and its turnover from the previous month. */
@@ -157,16 +185,21 @@ int fd_eval_add_month(fd_eval *ev, const fd_period *p, const double *beta, const
     fd_mat_vec(rhat, beta, f, n, K, 1.0, 0.0);
     fd_mat_vec(er, beta, lambda, n, K, 1.0, 0.0);
     fd_concentration_add(&ev->conc, p->month, (const char *const *)p->ids, p->r, rhat, er, n);
+    double sse_total = 0.0, sse_pred = 0.0, ss = 0.0; /* this month's */
     for (size_t i = 0; i < n; i++) {
         double r = p->r[i];
-        ev->sse_total_r += (r - rhat[i]) * (r - rhat[i]);
-        ev->sse_pred_r += (r - er[i]) * (r - er[i]);
-        ev->ss_r += r * r;
+        sse_total += (r - rhat[i]) * (r - rhat[i]);
+        sse_pred += (r - er[i]) * (r - er[i]);
+        ss += r * r;
         if (!isnan(mktrf)) {
             ev->sse_total_mkt += (r - rhat[i]) * (r - rhat[i]);
             ev->ss_mkt += (r - mktrf) * (r - mktrf);
         }
     }
+    ev->sse_total_r += sse_total;
+    ev->sse_pred_r += sse_pred;
+    ev->ss_r += ss;
+    if (record_month(ev, p->month, r2(sse_total, ss), r2(sse_pred, ss), n)) goto oom;
     /* Fitted managed portfolios (Z'Z)^{-1} Z' rhat, same solver as the data's x_t. */
     if (p->x && fd_preprocess_managed_portfolio(p->z, rhat, n, P, xhat, NULL, NULL) == 0 &&
         fd_preprocess_managed_portfolio(p->z, er, n, P, xpred, NULL, NULL) == 0) {
@@ -199,9 +232,6 @@ done:
     return rc;
 }
 
-static json_t *num(double v) { return isfinite(v) ? json_real(v) : json_null(); }
-
-static double r2(double sse, double ss) { return ss > 0.0 ? 1.0 - sse / ss : NAN; }
 
 static json_t *strategy_json(const fd_eval *ev, int s) {
     const series *g = &ev->gross[s], *nt = &ev->net[s], *t = &ev->turnover[s];
@@ -239,6 +269,24 @@ json_t *fd_eval_report(const fd_eval *ev) {
     json_object_set_new(doc, "concentration", fd_concentration_report(&ev->conc, warnings));
     json_object_set_new(doc, "warnings", warnings);
     return doc;
+}
+
+json_t *fd_eval_monthly(const fd_eval *ev) {
+    json_t *rows = json_array();
+    for (size_t t = 0; t < ev->month_n.n; t++) {
+        json_t *row = json_pack("{s:s,s:I,s:o,s:o,s:o,s:o}", "month", ev->month[t], "n",
+                                (json_int_t)ev->month_n.v[t], "total_r2",
+                                num(ev->month_total_r.v[t]), "pred_r2", num(ev->month_pred_r.v[t]),
+                                "ic", num(ev->ic.v[t]), "rank_ic", num(ev->rank_ic.v[t]));
+        for (int s = 0; s < N_STRAT; s++) {
+            char key[32];
+            snprintf(key, sizeof key, "%s_net", strat_names[s]);
+            json_object_set_new(row, strat_names[s], num(ev->gross[s].v[t]));
+            json_object_set_new(row, key, num(ev->net[s].v[t]));
+        }
+        json_array_append_new(rows, row);
+    }
+    return rows;
 }
 
 const double *fd_eval_strategy_returns(const fd_eval *ev, const char *name, int net,

@@ -1,5 +1,7 @@
-/* GET /v1/models/{model}/evaluation?version=&from=&to=[&n=10][&cost=0.003][&importance=1]:
- * out-of-sample evaluation of one version on the return months from..to (the numbers are
+/* GET /v1/models/{model}/evaluation?version=&from=&to=[&n=10][&cost=0.003][&importance=1]
+ * [&series=monthly]: out-of-sample evaluation of one version on the return months from..to,
+ * with series=monthly also month by month (long-short and long-only returns gross and net
+ * of costs, IC, rank IC, the month's R^2) for dashboards, in one call (the numbers are
  * fd_scoring_evaluate's, src/serving/evaluation.c; definitions in docs/metrics.md). */
 #include <math.h>
 #include <stdlib.h>
@@ -8,9 +10,10 @@
 #include "factord/scoring.h"
 #include "serving.h"
 
-static int parse_opts(fd_request *req, fd_eval_opts *o, int *importance, fd_error *err) {
+static int parse_opts(fd_request *req, fd_eval_opts *o, int *importance, int *monthly,
+                      fd_error *err) {
     const char *n = fd_request_query(req, "n"), *c = fd_request_query(req, "cost");
-    const char *imp = fd_request_query(req, "importance");
+    const char *imp = fd_request_query(req, "importance"), *series = fd_request_query(req, "series");
     char *end;
     o->n_buckets = 10;
     o->cost = 0.003;
@@ -28,6 +31,10 @@ static int parse_opts(fd_request *req, fd_eval_opts *o, int *importance, fd_erro
         o->cost = v;
     }
     *importance = imp && (strcmp(imp, "1") == 0 || strcmp(imp, "true") == 0);
+    if (series && strcmp(series, "monthly") != 0)
+        return fd_error_set(err, 400, "bad_parameter", "series must be \"monthly\", got \"%.40s\"",
+                            series);
+    *monthly = series != NULL;
     return 0;
 }
 
@@ -36,9 +43,9 @@ static void handle_evaluation(fd_request *req, fd_response *resp) {
     fd_error err;
     fd_eval_opts opts;
     json_t *report = NULL;
-    int importance = 0;
+    int importance = 0, monthly = 0;
     const char *from = month_param(req, "from", &err), *to = from ? month_param(req, "to", &err) : NULL;
-    if (!from || !to || parse_opts(req, &opts, &importance, &err)) {
+    if (!from || !to || parse_opts(req, &opts, &importance, &monthly, &err)) {
         fd_response_from_error(resp, &err);
         return;
     }
@@ -50,7 +57,7 @@ static void handle_evaluation(fd_request *req, fd_response *resp) {
         fd_response_from_error(resp, &err);
         return;
     }
-    if (fd_scoring_evaluate(s.v, s.db, from, to, &opts, importance, &report, &err))
+    if (fd_scoring_evaluate(s.v, s.db, from, to, &opts, importance, monthly, &report, &err))
         fd_response_from_error(resp, &err);
     else
         fd_response_json(resp, 200, report);

@@ -24,6 +24,7 @@ const fd_route *const fd_route_tables[] = {
     fd_routes_labels,
     fd_routes_evaluation,
     fd_routes_backtests,
+    fd_routes_ui,
     NULL,
 };
 

@@ -19,7 +19,7 @@ static json_t *fitted_columns(const fd_version *v) {
 }
 
 int fd_scoring_evaluate(const fd_version *v, fd_db *db, const char *from, const char *to,
-                        const fd_eval_opts *opts, int importance, json_t **out,
+                        const fd_eval_opts *opts, int importance, int monthly, json_t **out,
                         fd_error *err) {
     fd_dataset ds;
     fd_eval *ev = NULL;
@@ -47,6 +47,7 @@ int fd_scoring_evaluate(const fd_version *v, fd_db *db, const char *from, const 
     json_object_set_new(report, "in_sample_overlap",
                         json_boolean(v->train_to[0] && strcmp(from, v->train_to) <= 0));
     if (imp) json_object_set_new(report, "importance", imp);
+    if (monthly) json_object_set_new(report, "series", fd_eval_monthly(ev));
     imp = NULL;
     *out = report;
     rc = 0;

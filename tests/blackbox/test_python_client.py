@@ -136,6 +136,13 @@ def scoring_calls_answer_pandas_objects_matching_the_raw_json():
         check_eq(sorted(ev.strategies.index), ["ew_lo", "ew_ls", "vw_lo", "vw_ls"])
         check_eq(ev.strategies.loc["ew_ls", "sharpe"], raw["strategies"]["ew_ls"]["sharpe"])
         check_eq(sorted(ev.importance.index), sorted(CHARS))
+        check(ev.monthly is None, "no series unless asked")
+        ev = c.evaluation("ipca2", "2020-07", "2020-12", series="monthly")
+        raw = c.get("/v1/models/ipca2/evaluation", {"from": "2020-07", "to": "2020-12",
+                                                    "series": "monthly"})
+        check_eq(list(ev.monthly.index), list(pd.period_range("2020-07", "2020-12", freq="M")))
+        for key in ("ew_ls", "ew_ls_net", "ic", "rank_ic", "total_r2", "pred_r2"):
+            check_eq(ev.monthly[key].tolist(), [m[key] for m in raw["series"]], key)
 
         v = c.versions("ipca2")
         check_eq(list(v.index), [1])

@@ -37,6 +37,7 @@ for t in range(T):
 sse_r = sse_pr = ss_r = sse_x = sse_px = ss_x = sse_m = ss_m = 0.0
 ic, ric = [], []
 terms = {"returns": [], "total_errors": [], "pred_errors": []}  # (term, id, month, r)
+monthly = []  # the per-month series of evaluation?series=monthly
 strat = {s: dict(gross=[], turn=[], held=None) for s in ["ew_ls", "ew_lo", "vw_ls", "vw_lo"]}
 fsum, seen = F0.sum(axis=0), len(F0)
 
@@ -70,6 +71,8 @@ for p in periods:
     sse_x += ((p["x"] - xh) ** 2).sum(); sse_px += ((p["x"] - xp) ** 2).sum()
     ss_x += (p["x"] ** 2).sum()
     ic.append(np.corrcoef(er, r)[0, 1]); ric.append(stats.spearmanr(er, r).correlation)
+    month = dict(month=p["month"], n=len(r), total_r2=1 - ((r - rhat) ** 2).sum() / (r ** 2).sum(),
+                 pred_r2=1 - ((r - er) ** 2).sum() / (r ** 2).sum(), ic=ic[-1], rank_ic=ric[-1])
     n = len(r)
     if n >= NB:
         rank = stats.rankdata(er, method="average")
@@ -101,6 +104,9 @@ for p in periods:
             s["held"] = curr
             s["gross"].append(gross)
             s["turn"].append(np.nan if np.isnan(gross) else turn)
+            month[f"{how}_{kind}"] = None if np.isnan(gross) else gross
+            month[f"{how}_{kind}_net"] = None if np.isnan(gross) else gross - COST * turn
+    monthly.append(month)
     fsum = fsum + p["f"]; seen += 1
 
 
@@ -146,6 +152,7 @@ out = {
                "rank_tstat": ricf.mean() / (ricf.std(ddof=1) / math.sqrt(len(ricf)))},
         "strategies": {k: summary(v["gross"], v["turn"]) for k, v in strat.items()},
         "concentration": {k: largest_share(v) for k, v in terms.items()},
+        "monthly": monthly,
     },
 }
 with open("tests/data/oos_expected.json", "w") as fh:

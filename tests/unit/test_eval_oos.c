@@ -239,5 +239,41 @@ TEST(importance_of_linear_betas_is_exact) {
     ASSERT_INT_EQ(rc, 0);
 }
 
+/* The month-by-month series (evaluation?series=monthly) against the reference's per-month
+ * values: labels, sizes, each month's own R^2, IC and the strategies gross and net. */
+TEST(monthly_series_matches_numpy_reference) {
+    fixture fx;
+    fd_eval *ev = NULL;
+    fd_error err;
+    if (fixture_load(&fx)) { fixture_free(&fx); ASSERT(!"fixture loads"); }
+    fd_eval_opts opts = {(int)json_integer_value(json_object_get(fx.ref, "nb")),
+                         json_number_value(json_object_get(fx.ref, "cost"))};
+    int rc = fd_eval_model(&fx.fm.base, fx.F0, fx.T0, &fx.ds, fx.mkt, &opts, &ev, &err);
+    if (rc == 0) {
+        const char *keys[] = {"n", "total_r2", "pred_r2", "ic", "rank_ic", "ew_ls", "ew_ls_net",
+                              "ew_lo", "ew_lo_net", "vw_ls", "vw_ls_net", "vw_lo", "vw_lo_net"};
+        json_t *got = fd_eval_monthly(ev);
+        json_t *want = json_object_get(json_object_get(fx.ref, "expected"), "monthly");
+        ASSERT_INT_EQ(json_array_size(got), fx.ds.T);
+        ASSERT_INT_EQ(json_array_size(want), fx.ds.T);
+        for (size_t t = 0; t < fx.ds.T; t++) {
+            json_t *g = json_array_get(got, t), *w = json_array_get(want, t);
+            ASSERT_STR_EQ(json_string_value(json_object_get(g, "month")),
+                          json_string_value(json_object_get(w, "month")));
+            ASSERT_INT_EQ(json_object_size(g), 1 + sizeof keys / sizeof keys[0]);
+            for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
+                json_t *v = json_object_get(g, keys[k]);
+                ASSERT(v != NULL);
+                near(w, keys[k], json_is_null(v) ? NAN : json_number_value(v));
+            }
+        }
+        json_decref(got);
+    }
+    fd_eval_destroy(ev);
+    fixture_free(&fx);
+    ASSERT_INT_EQ(rc, 0);
+}
+
 TEST_MAIN(T(evaluator_matches_numpy_reference), T(importance_of_linear_betas_is_exact),
+          T(monthly_series_matches_numpy_reference),
           T(bad_options_are_rejected))

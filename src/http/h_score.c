@@ -350,6 +350,39 @@ static int decile_params(fd_request *req, int *nb, fd_weighting *how, fd_error *
     return 0;
 }
 
+/* deciles?from=&to=: the sorts at the end of each month of the range with the returns
+ * realised in the next month, in one answer (fd_scoring_decile_series). */
+static void handle_decile_series(fd_request *req, fd_response *resp) {
+    serving s;
+    fd_error err;
+    fd_weighting how;
+    json_t *doc;
+    int nb, span;
+    const char *from = month_param(req, "from", &err), *to = from ? month_param(req, "to", &err) : NULL;
+    if (!from || !to || decile_params(req, &nb, &how, &err)) {
+        fd_response_from_error(resp, &err);
+        return;
+    }
+    span = fd_month_diff(from, to);
+    if (span < 0 || span >= FD_MAX_FACTOR_MONTHS || fd_request_query(req, "month") ||
+        fd_request_query(req, "ids")) {
+        fd_response_error(resp, 400, "bad_range", "give month=YYYY-MM, or from=YYYY-MM and "
+                          "to=YYYY-MM with from not after to, at most %d months, no ids= (got "
+                          "%s..%s)", FD_MAX_FACTOR_MONTHS, from, to);
+        return;
+    }
+    if (serving_open(req, &s, &err)) {
+        fd_response_from_error(resp, &err);
+        return;
+    }
+    if (fd_scoring_decile_series(s.v, s.db, fd_registry_designs(req->app->registry), from, to,
+                                 nb, how, &doc, &err))
+        fd_response_from_error(resp, &err);
+    else
+        fd_response_json(resp, 200, doc);
+    serving_close(req, &s);
+}
+
 static void handle_deciles(fd_request *req, fd_response *resp) {
     serving s;
     scored sc;
@@ -359,7 +392,12 @@ static void handle_deciles(fd_request *req, fd_response *resp) {
     int nb, have_next;
     fd_weighting how;
     size_t missing_cap = 0;
-    const char *month = month_param(req, "month", &err);
+    const char *month;
+    if (fd_request_query(req, "from") || fd_request_query(req, "to")) {
+        handle_decile_series(req, resp);
+        return;
+    }
+    month = month_param(req, "month", &err);
     memset(&sc, 0, sizeof sc);
     if (!month || decile_params(req, &nb, &how, &err) || serving_open(req, &s, &err)) {
         fd_response_from_error(resp, &err);

@@ -286,22 +286,15 @@ int fd_scoring_deciles_check(const double *er, size_t n, int n_buckets, fd_error
 json_t *fd_scoring_deciles_json(const fd_panel *p, const double *er,
                                 const fd_cached_month *next, int nb, fd_weighting how,
                                 size_t *missing_cap) {
-    const fd_panel *np = next ? fd_cached_panel(next) : NULL;
     size_t n = p->n_rows;
     int *bucket = malloc((n ? n : 1) * sizeof *bucket);
-    double *w = malloc((n ? n : 1) * sizeof *w), *r1 = malloc((n ? n : 1) * sizeof *r1);
+    double *w = malloc((n ? n : 1) * sizeof *w);
     double *bret = malloc((size_t)nb * sizeof *bret);
     json_t *out = NULL, *ports, *secs;
     size_t *members = calloc((size_t)nb, sizeof *members);
-    if (!bucket || !w || !r1 || !bret || !members) goto done;
-    fd_portfolio_buckets(er, n, nb, bucket);
-    *missing_cap = fd_portfolio_weights(bucket, n, nb, how, p->mktcap, w);
-    /* Realised returns of month t+1, matched by id. */
-    for (size_t i = 0; i < n; i++) {
-        long j = np && np->ret ? fd_cached_row(next, p->ids[i]) : -1;
-        r1[i] = j >= 0 ? np->ret[j] : NAN;
-    }
-    fd_portfolio_bucket_returns(bucket, w, r1, n, nb, bret);
+    if (!bucket || !w || !bret || !members ||
+        fd_scoring_decile_sort(p, er, next, nb, how, bucket, w, bret, missing_cap))
+        goto done;
     ports = json_array();
     secs = json_array();
     for (size_t i = 0; i < n; i++)
@@ -323,7 +316,6 @@ json_t *fd_scoring_deciles_json(const fd_panel *p, const double *er,
 done:
     free(bucket);
     free(w);
-    free(r1);
     free(bret);
     free(members);
     return out;

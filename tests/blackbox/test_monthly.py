@@ -111,6 +111,46 @@ def monthly_job_pushes_rolls_refits_scores_and_records_the_version():
 
 
 @test
+def monthly_job_from_daily_bars_builds_the_panels_first():
+    """[data] prices and factors: the shipped sample's daily bars and Ken French file are
+    pushed, the panels built from them (waiting for the build's job if it runs as one),
+    then the model rolled and scored on the month built."""
+    sample = os.path.join(ROOT, "data", "sample")
+    with Daemon() as d:
+        c = Client(f"http://127.0.0.1:{d.port}")
+        c.create_model("bars", "ipca", 2, columns=["mom1m", "mom12m", "retvol", "dolvol"],
+                       excess_returns=True, add_constant=True)
+        conf = os.path.join(d.dir, "bars.conf")
+        with open(conf, "w") as f:
+            f.write(f"""[data]
+prices = {sample}/daily_ohlcv_sample.csv.gz
+factors = {sample}/F-F_Research_Data_Factors.csv
+factors_units = percent
+factors_format = french
+[output]
+dir = {d.dir}/out
+[model bars]
+action = roll
+train_months = 36
+valid_months = 12
+outputs = expected-returns
+""")
+        r = factorctl(d, "monthly", "--config", conf, "--month", "2017-06")
+        check_eq(r.returncode, 0, r.stdout + r.stderr)
+        check("panels built" in r.stdout, r.stdout)
+        check(c.panels().index[-1].strftime("%Y-%m") >= "2017-06", "panels built to 2017-06")
+        with open(os.path.join(d.dir, "out", "2017-06", "manifest.json")) as f:
+            man = json.load(f)
+        check_eq(man["models"][0]["version"], 1)
+        v = c.get("/v1/models/bars/versions/1")["version"]
+        check_eq((v["train"], v["valid"]), ({"from": "2013-07", "to": "2016-06"},
+                                            {"from": "2016-07", "to": "2017-06"}))
+        with open(os.path.join(d.dir, "out", "2017-06", "bars.v1.expected-returns.csv")) as f:
+            check_eq(f.read(), c.get("/v1/models/bars/expected-returns",
+                                     {"month": "2017-06", "version": 1}, accept="text/csv"))
+
+
+@test
 def bad_configs_and_missing_data_fail_naming_the_key_or_step():
     with Daemon() as d:
         c, conf = setup(d)

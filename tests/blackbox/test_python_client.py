@@ -124,6 +124,27 @@ def scoring_calls_answer_pandas_objects_matching_the_raw_json():
         check_eq(dec["return"].tolist(), [p["return"] for p in raw["portfolios"]])
         check_eq(dec.attrs["long_short"], raw["long_short"]["return"])
 
+        # The range form, one call: each row equals the single-month sort at t, indexed by
+        # the return month t+1; the last month has no t+1 and is skipped.
+        series = c.deciles("ipca2", from_="2020-09", to="2020-12", n=5)
+        check_eq(list(series.index), list(pd.period_range("2020-10", "2020-12", freq="M")))
+        check_eq(list(series.columns), ["1", "2", "3", "4", "5", "long_short", "long_only"])
+        check_eq(series.attrs["months_skipped"], 1)
+        for t in ["2020-09", "2020-10", "2020-11"]:
+            one = c.deciles("ipca2", t, n=5)
+            row = series.loc[pd.Period(t, "M") + 1]
+            check_eq([row[str(b)] for b in range(1, 6)], one["return"].tolist(), t)
+            check_eq((row["long_short"], row["long_only"]),
+                     (one.attrs["long_short"], one.attrs["long_only"]), t)
+        for q, code in [({"from": "2020-09"}, "missing_parameter"),
+                        ({"from": "2020-09", "to": "2020-01"}, "bad_range"),
+                        ({"from": "2020-09", "to": "2020-10", "weighting": "cap"}, "bad_parameter")]:
+            try:
+                c.get("/v1/models/ipca2/deciles", q)
+                raise AssertionError(f"{q} accepted")
+            except FactordError as e:
+                check_eq((e.status, e.code), (400, code), str(q))
+
         scored = c.score("ipca2", month_frame(long, "2020-06"), month="2020-06")
         np.testing.assert_allclose(scored["er"].to_numpy(), er.to_numpy(), rtol=1e-12)
 

@@ -63,6 +63,11 @@ const fd_route_rule fd_route_rules[] = {
     {"GET", "/v1/backtests/{id}/returns", FD_SCOPE_READ, NULL},
     {"GET", "/v1/compare", FD_SCOPE_READ, NULL},
 
+    /* The dashboard's static files: open, the page asks for a token and sends it itself. */
+    {"GET", "/ui", 0, NULL},
+    {"GET", "/ui/", 0, NULL},
+    {"GET", "/ui/{file}", 0, NULL},
+
     /* Served only with FACTORD_DEBUG_ROUTES=1; bodies unchecked (tests send raw bytes). */
     {"GET", "/v1/debug/etag", FD_SCOPE_ADMIN, NULL},
     {"GET", "/v1/debug/sleep", FD_SCOPE_ADMIN, NULL},

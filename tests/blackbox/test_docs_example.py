@@ -16,7 +16,8 @@ def table_rows(text):
 @test
 def example_script_reproduces_the_demo_report():
     with Daemon() as d:
-        env = dict(os.environ, FACTORD_URL=f"http://127.0.0.1:{d.port}", FACTORD_DEMO_SMALL="1")
+        env = dict(os.environ, FACTORD_URL=f"http://127.0.0.1:{d.port}", FACTORD_DEMO_SMALL="1",
+                   FACTORD_TOKEN=d.token or "")
         demo = subprocess.run([sys.executable, os.path.join(ROOT, "clients", "demo.py")],
                               capture_output=True, text=True, env=env, timeout=900)
         check_eq(demo.returncode, 0, demo.stdout[-2000:] + demo.stderr[-2000:])

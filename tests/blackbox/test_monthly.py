@@ -44,13 +44,14 @@ outputs = expected-returns
 
 
 def factorctl(d, *args):
-    env = dict(os.environ, PYTHONPATH=PKG, FACTORD_URL=f"http://127.0.0.1:{d.port}")
+    env = dict(os.environ, PYTHONPATH=PKG, FACTORD_URL=f"http://127.0.0.1:{d.port}",
+               FACTORD_TOKEN=d.token or "")
     return subprocess.run([sys.executable, "-m", "factord", *args], capture_output=True,
                           text=True, env=env, timeout=300)
 
 
 def setup(d):
-    c = Client(f"http://127.0.0.1:{d.port}")
+    c = Client(f"http://127.0.0.1:{d.port}", token=d.token)
     long = synthetic_long()
     c.import_long(long[long["date"] < "2020-12"])
     for name in ("rolled", "refitted"):
@@ -117,7 +118,7 @@ def monthly_job_from_daily_bars_builds_the_panels_first():
     then the model rolled and scored on the month built."""
     sample = os.path.join(ROOT, "data", "sample")
     with Daemon() as d:
-        c = Client(f"http://127.0.0.1:{d.port}")
+        c = Client(f"http://127.0.0.1:{d.port}", token=d.token)
         c.create_model("bars", "ipca", 2, columns=["mom1m", "mom12m", "retvol", "dolvol"],
                        excess_returns=True, add_constant=True)
         conf = os.path.join(d.dir, "bars.conf")

@@ -24,12 +24,13 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from factord import Client, FactordConnectionError, FactordError  # noqa: E402
 from synthetic_frames import CHARS, MONTHS, N, month_frame, synthetic_long  # noqa: E402
+from token_wait import new_token  # noqa: E402
 
 def trained_daemon():
     """A daemon holding the synthetic panels (first 4 months by put_panel, the rest by
     import_long) and an IPCA version trained on 2019-02..2020-06."""
     d = Daemon()
-    c = Client(f"http://127.0.0.1:{d.port}")
+    c = Client(f"http://127.0.0.1:{d.port}", token=d.token)
     long = synthetic_long()
     for m in MONTHS[:4]:
         c.put_panel(m, month_frame(long, str(m)))
@@ -43,7 +44,7 @@ def trained_daemon():
 @test
 def put_panel_and_import_long_round_trip_exactly():
     with Daemon() as d:
-        c = Client(f"http://127.0.0.1:{d.port}")
+        c = Client(f"http://127.0.0.1:{d.port}", token=d.token)
         long = synthetic_long()
         want = month_frame(long, "2019-01")
         r = c.put_panel("2019-01", want)
@@ -76,7 +77,7 @@ def pandas_split_and_records_json_are_accepted_as_pandas_writes_them():
         bodies = {"split_index": want.to_json(orient="split"),
                   "split_id_column": want.reset_index().to_json(orient="split"),
                   "records": want.reset_index().to_json(orient="records")}
-        c = Client(f"http://127.0.0.1:{d.port}")
+        c = Client(f"http://127.0.0.1:{d.port}", token=d.token)
         for what, body in bodies.items():
             status, doc, _ = d.json("PUT", "/v1/panels/2019-03", body.encode(),
                                     {"Content-Type": "application/json"})
@@ -237,6 +238,34 @@ def factord_url_and_token_come_from_the_environment():
             os.environ.pop(k, None) if v is None else os.environ.__setitem__(k, v)
     check_eq(_Recorder.seen, [("/readyz", "Bearer s3cret-token"), ("/readyz", None),
                               ("/readyz", "Bearer explicit")])
+
+
+@test
+def tokens_reach_the_real_daemon_and_refusals_carry_status_and_code():
+    with Daemon(auth=True) as d:
+        url = f"http://127.0.0.1:{d.port}"
+        read = new_token(d, "reader", "read")
+        for client, status, code in [(Client(url, token=""), 401, "unauthorized"),
+                                     (Client(url, token="fdt_not-a-token"), 401, None)]:
+            try:
+                client.models()
+                raise AssertionError("answered without a valid token")
+            except FactordError as e:
+                check_eq(e.status, status, str(e))
+                if code:
+                    check_eq(e.code, code, str(e))
+        check(Client(url, token=read).models().empty, "a read token lists the models")
+        try:
+            Client(url, token=read).create_model("m", "ipca", 1, columns=CHARS)
+            raise AssertionError("a read token declared a model")
+        except FactordError as e:
+            check_eq((e.status, e.code), (403, "insufficient_scope"), str(e))
+        old = os.environ.get("FACTORD_TOKEN")
+        os.environ["FACTORD_TOKEN"] = read
+        try:
+            check(Client(url).models().empty, "FACTORD_TOKEN is sent")
+        finally:
+            os.environ.pop("FACTORD_TOKEN") if old is None else os.environ.__setitem__("FACTORD_TOKEN", old)
 
 
 @test

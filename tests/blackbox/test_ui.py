@@ -1,8 +1,8 @@
 """The dashboard at /ui in headless Chromium (Debian's chromium driven by puppeteer-core,
-installed by tests/ui/setup into a cache outside the tree), against a daemon holding the
-demo's models (the reduced demo on the shipped sample), a second IPCA version and two
-finished backtests. The page must load, take the token typed into it and send it on every
-API call, draw every chart with data (Chart.js's datasets hold finite points and the
+installed by tests/ui/setup into a cache outside the tree), against a daemon with
+authentication required, holding the demo's models (the reduced demo on the shipped sample), a second IPCA version and two
+finished backtests. The page must load, ask for a token (401), take the read-only token typed
+into it and send it on every API call, draw every chart with data (Chart.js's datasets hold finite points and the
 canvases hold pixels in the datasets' colours), fill the models, summary and comparison
 tables with the daemon's numbers, and leave a screenshot in build/artifacts/ui.png
 ($FACTORD_ARTIFACTS overrides the directory). Also: the static routes themselves (ETag and
@@ -16,6 +16,7 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from factord_harness import ROOT, Daemon, check, check_eq, run, test  # noqa: E402
+from token_wait import new_token  # noqa: E402
 
 sys.path.insert(0, os.path.join(ROOT, "clients", "python"))
 from factord import Client  # noqa: E402
@@ -23,17 +24,17 @@ from factord import Client  # noqa: E402
 CHARTJS = "/usr/share/javascript/chart.js/chart.min.js"
 ARTIFACTS = os.environ.get("FACTORD_ARTIFACTS", os.path.join(ROOT, "build", "artifacts"))
 COLS = ["mom1m", "mom6m", "mom12m", "beta", "idiovol", "dolvol"]
-TOKEN = "ui-test-token"
 
 
 def demo_daemon():
     """A daemon after the reduced demo, with demo-ipca v2 (labelled stable) and backtests."""
-    d = Daemon()
-    env = dict(os.environ, FACTORD_URL=f"http://127.0.0.1:{d.port}", FACTORD_DEMO_SMALL="1")
+    d = Daemon(auth=True)
+    env = dict(os.environ, FACTORD_URL=f"http://127.0.0.1:{d.port}", FACTORD_DEMO_SMALL="1",
+               FACTORD_TOKEN=d.token)
     r = subprocess.run([sys.executable, os.path.join(ROOT, "clients", "demo.py")],
                        capture_output=True, text=True, env=env, timeout=900)
     check_eq(r.returncode, 0, r.stdout[-2000:] + r.stderr[-2000:])
-    c = Client(f"http://127.0.0.1:{d.port}")
+    c = Client(f"http://127.0.0.1:{d.port}", token=d.token)
     c.train("demo-ipca", ("2008-02", "2011-12"), valid=("2012-01", "2013-12"))
     c.set_label("demo-ipca", "stable", 2)
     ids = [c.submit_backtest({
@@ -72,14 +73,22 @@ def dashboard_renders_models_charts_and_backtests_in_chromium():
         shot = os.path.join(ARTIFACTS, "ui.png")
         if os.path.exists(shot):
             os.unlink(shot)
-        seen = drive(f"http://127.0.0.1:{d.port}", TOKEN, shot)
+        token = new_token(d, "dashboard", "read")  # a dashboard needs no more
+        seen = drive(f"http://127.0.0.1:{d.port}", token, shot)
+        # Authentication is on: the page first asks for a token, then works with it.
+        check_eq(seen["first_state"], "need-token", seen["first_status"])
+        check("401" in seen["first_status"] and "token" in seen["first_status"],
+              seen["first_status"])
         check_eq(seen["state"], "ready", f"page state; status {seen['status']!r}, "
                  f"console {seen['console']}")
-        check_eq(seen["console"], [], "no errors in the page's console")
+        unauthorised = [c for c in seen["console"] if "401" in c]
+        check_eq([c for c in seen["console"] if c not in unauthorised], [],
+                 "no errors in the page's console but the first, tokenless 401s")
         check_eq(seen["failed"], [], "no failed requests")
-        check_eq(seen["stored_token"], TOKEN, "token kept in sessionStorage")
-        after = seen["auth"][seen["auth_before_token"]:]
-        check(after and all(h == f"Bearer {TOKEN}" for _, h in after),
+        check_eq(seen["stored_token"], token, "token kept in sessionStorage")
+        before, after = seen["auth"][:seen["auth_before_token"]], seen["auth"][seen["auth_before_token"]:]
+        check(before and all(h is None for _, h in before), f"no token before: {before[:3]}")
+        check(after and all(h == f"Bearer {token}" for _, h in after),
               f"every API call after the token was entered carries it: {after[:5]}")
 
         # The first model with a stable label, that version, and the months after its
@@ -152,6 +161,12 @@ def ui_routes_serve_embedded_files_and_debians_chartjs():
         status, _, body = d.request("GET", "/ui/nothing.js")
         d.check_error(status, body, 404, "not_found")
         check_eq(d.request("POST", "/ui")[0], 405)
+    with Daemon(auth=True) as d:  # open routes: the page asks for the token itself
+        d.token = None
+        for path in ("/ui", "/ui/", "/ui/app.js", "/ui/style.css", "/ui/chart.js"):
+            check_eq(d.request("GET", path)[0], 200, path)
+        status, _, body = d.request("GET", "/v1/models")
+        d.check_error(status, body, 401)
 
 
 if __name__ == "__main__":

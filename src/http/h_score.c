@@ -358,7 +358,8 @@ static void handle_decile_series(fd_request *req, fd_response *resp) {
     fd_weighting how;
     json_t *doc;
     int nb, span;
-    const char *from = month_param(req, "from", &err), *to = from ? month_param(req, "to", &err) : NULL;
+    const char *from = month_param(req, "from", &err);
+    const char *to = from ? month_param(req, "to", &err) : NULL;
     if (!from || !to || decile_params(req, &nb, &how, &err)) {
         fd_response_from_error(resp, &err);
         return;

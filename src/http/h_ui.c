@@ -70,8 +70,8 @@ static int read_chartjs(char **data, size_t *len, fd_error *err) {
         return fd_error_set(err, errno == ENOENT ? 404 : 500, "chartjs_missing",
                             "%s: %s (the dashboard's charts need Debian's libjs-chart.js: "
                             "apt-get install libjs-chart.js)", FD_CHARTJS_PATH, strerror(errno));
-    if (fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0 || (unsigned long)size > FD_CHARTJS_MAX ||
-        fseek(f, 0, SEEK_SET) != 0) {
+    if (fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0 ||
+        (unsigned long)size > FD_CHARTJS_MAX || fseek(f, 0, SEEK_SET) != 0) {
         fclose(f);
         return fd_error_set(err, 500, "chartjs_unreadable", "%s: cannot size the file",
                             FD_CHARTJS_PATH);

@@ -106,9 +106,9 @@ int fd_scoring_decile_series(const fd_version *v, fd_db *db, fd_design_cache *ca
         }
         skipped += (size_t)rc;
     }
-    *out = json_pack("{s:s,s:i,s:s,s:s,s:s,s:I,s:o}", "model", v->model, "version", v->version,
-                     "from", from, "to", to, "weighting", how == FD_WEIGHT_VALUE ? "value" : "equal",
-                     "months_skipped", (json_int_t)skipped, "series", series);
-    json_object_set_new(*out, "n", json_integer(nb));
+    *out = json_pack("{s:s,s:i,s:s,s:s,s:i,s:s,s:I,s:o}", "model", v->model, "version",
+                     v->version, "from", from, "to", to, "n", nb, "weighting",
+                     how == FD_WEIGHT_VALUE ? "value" : "equal", "months_skipped",
+                     (json_int_t)skipped, "series", series);
     return 0;
 }

@@ -42,12 +42,15 @@ TEST(every_rule_names_a_route) {
             tl_fail(__FILE__, __LINE__, "rule %s %s has no route", rule->method, rule->pattern);
 }
 
-TEST(open_routes_are_the_probes_alone) {
+/* Open: the probes, the API description and the dashboard's static files (which hold no
+ * data; the page sends the user's token on its API calls). */
+TEST(open_routes_are_the_probes_and_static_files_alone) {
     for (const fd_route_rule *rule = fd_route_rules; rule->method; rule++) {
         if (rule->scope) continue;
         ASSERT_STR_EQ(rule->method, "GET");
         ASSERT(!strcmp(rule->pattern, "/livez") || !strcmp(rule->pattern, "/readyz") ||
-               !strcmp(rule->pattern, "/openapi.json"));
+               !strcmp(rule->pattern, "/openapi.json") || !strcmp(rule->pattern, "/ui") ||
+               !strcmp(rule->pattern, "/ui/") || !strcmp(rule->pattern, "/ui/{file}"));
     }
 }
 
@@ -253,7 +256,7 @@ TEST(preflight_answers_from_the_allowlist_without_a_token) {
 }
 
 TEST_MAIN(T(every_route_has_exactly_one_rule), T(every_rule_names_a_route),
-          T(open_routes_are_the_probes_alone), T(writes_take_no_type_a_cross_site_form_can_send),
+          T(open_routes_are_the_probes_and_static_files_alone), T(writes_take_no_type_a_cross_site_form_can_send),
           T(host_allowlist_names_ports_and_brackets), T(origins_match_whole_entries),
           T(checks_run_host_then_origin_then_token_then_type),
           T(preflight_answers_from_the_allowlist_without_a_token))

@@ -72,7 +72,8 @@ json_t *fd_scoring_deciles_json(const fd_panel *p, const double *er,
                                 const fd_cached_month *next, int n_buckets,
                                 fd_weighting how, size_t *missing_cap);
 
-/* The sort behind both: buckets (n) and weights w (n) of p's securities on er, and bret
+/* The sort behind fd_scoring_deciles_json and fd_scoring_decile_series: buckets (n) and
+ * weights w (n) of p's securities on er, and bret
  * (nb) each bucket's return realised in t+1 (next's returns matched by id; NaN without
  * next or its returns). All arrays are the caller's. *missing_cap: securities without a
  * market cap under value weights (weight 0). -1 when out of memory. */
@@ -84,7 +85,8 @@ int fd_scoring_decile_sort(const fd_panel *p, const double *er, const fd_cached_
  * the returns realised in t+1: {"model","version","from","to","n","weighting",
  * "months_skipped" (t without a panel, or t+1 without returns),"series":[{"month" (t+1),
  * "characteristics_month" (t),"securities","returns":[nb],"long_short","long_only",
- * "missing_mktcap"}...]}. 422 "no_mktcap" for value weights on a month without market caps. */
+ * "missing_mktcap"}...]}. 422 "no_mktcap" for value weights on a month without market caps,
+ * 422 "too_few_securities" for a month with fewer securities than portfolios. */
 int fd_scoring_decile_series(const fd_version *v, fd_db *db, fd_design_cache *cache,
                              const char *from, const char *to, int n_buckets,
                              fd_weighting how, json_t **out, fd_error *err);

@@ -58,6 +58,10 @@ static int series_month(const fd_version *v, fd_db *db, fd_design_cache *cache,
     if (fd_scoring_lambda(v, db, month, lambda, &li, err) ||
         fd_scoring_cached_expected(v, cm, lambda, &beta, &er, err))
         goto done;
+    if (fd_scoring_deciles_check(er, n, nb, err)) {
+        fd_error_prefix(err, "the panel of %s", month);
+        goto done;
+    }
     bucket = malloc((n ? n : 1) * sizeof *bucket);
     w = malloc((n ? n : 1) * sizeof *w);
     bret = malloc((size_t)nb * sizeof *bret);

@@ -87,7 +87,7 @@ def main():
     versions = {}
     for name, spec in models.items():
         try:
-            c.delete(f"/v1/models/{name}")  # re-running the demo starts afresh
+            c.delete(f"/v1/models/{name}", params={"force": 1})  # a re-run starts afresh
         except FactordError:
             pass
         c.post("/v1/models", dict(spec, name=name, excess_returns=True))

@@ -82,6 +82,10 @@ typedef struct fd_daily_opts {
     char from[FD_MONTH_LEN]; /* first month to build; "" = first month with bars */
     char to[FD_MONTH_LEN];   /* last month to build; "" = last month with bars */
     fd_outlier_policy outliers; /* monthly returns beyond a threshold; zeroed = cap at 100% */
+    /* Called every few hundred tickers with the share of tickers built, in [0, 1]; a non-zero
+     * return stops the build (409 "cancelled"). May be NULL. */
+    int (*progress)(void *ctx, double done);
+    void *progress_ctx;
 } fd_daily_opts;
 
 /* What a build saw. Bar-level counts cover the bars dated inside the built months;

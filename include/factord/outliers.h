@@ -40,6 +40,9 @@ typedef struct fd_outlier_policy {
 int fd_outlier_policy_parse(const char *action, const char *threshold, const char *what_action,
                             const char *what_threshold, fd_outlier_policy *out, fd_error *err);
 
+/* "cap", "drop" or "keep". */
+const char *fd_outlier_action_name(fd_outlier_action action);
+
 typedef struct fd_outlier_row {
     char *id;                 /* malloc'd */
     char month[FD_MONTH_LEN];

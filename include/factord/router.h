@@ -19,7 +19,8 @@ typedef struct fd_route_match {
 /* NULL-terminated list of the daemon's route tables. */
 extern const fd_route *const fd_route_tables[];
 
-/* Debug-only routes (/v1/debug/sleep, /v1/debug/echo, /v1/debug/spool, /v1/debug/etag),
+/* Debug-only routes (/v1/debug/sleep, /v1/debug/echo, /v1/debug/spool, /v1/debug/etag,
+ * /v1/debug/late-write),
  * served only after fd_router_enable_debug(1)
  * (`factord serve` does so when FACTORD_DEBUG_ROUTES=1). Call before serving starts. */
 extern const fd_route fd_routes_debug[];

@@ -27,6 +27,12 @@ int fd_db_binary_schema_version(void);
 int fd_db_begin(fd_db *db, fd_error *err); /* BEGIN IMMEDIATE */
 int fd_db_commit(fd_db *db, fd_error *err);
 void fd_db_rollback(fd_db *db);
+/* Sets the calling thread's commit guard (NULL clears it): before any transaction of any
+ * connection commits on this thread, explicit or autocommit, guard(ctx) is called, and a
+ * non-zero answer rolls the transaction back instead (fd_db_commit then fails with 503
+ * "timeout"). The HTTP server guards each request's handler with the request's deadline, so
+ * a request answered 503 at its deadline never commits afterwards (src/http/conn.c). */
+void fd_db_guard_commits(int (*guard)(void *ctx), void *ctx);
 /* Fills err from the connection's last SQLite error (500 "store_error"); returns -1. */
 int fd_db_error(fd_db *db, fd_error *err, const char *what);
 

@@ -23,12 +23,27 @@ typedef struct fd_prices_extent {
     char first_date[FD_DATE_LEN], last_date[FD_DATE_LEN]; /* "" when none */
 } fd_prices_extent;
 int fd_store_prices_extent(fd_db *db, fd_prices_extent *out, fd_error *err);
+/* *any = 1 when at least one bar is stored (one index probe, unlike the extent's scan). */
+int fd_store_prices_any(fd_db *db, int *any, fd_error *err);
+
+/* What a caller may watch and add to a build (all may be NULL). */
+typedef struct fd_build_hooks {
+    /* The share done, in [0, 1], between phases and while building; a non-zero return stops
+     * the build (409 "cancelled"). Never called inside the write transaction. */
+    int (*progress)(void *ctx, double progress);
+    /* Called inside the transaction that replaces the panels, with the build's stats; a
+     * failure rolls the panels back. */
+    int (*commit)(void *ctx, fd_db *db, const fd_daily_stats *stats, fd_error *err);
+    void *ctx;
+} fd_build_hooks;
 
 /* Builds the panels of months opts->from..opts->to (either "" = the stored extent) from the
  * stored bars, reading back to fd_daily_history_start(from) so the windows are complete,
  * and replaces those months' panels in one transaction. Fills stats (may be NULL; release
- * it with fd_daily_stats_free, success or not). 422 "no_bars" when no bar falls in the range. */
-int fd_store_panels_from_prices(fd_db *db, const fd_daily_opts *opts, fd_daily_stats *stats,
+ * it with fd_daily_stats_free, success or not). hooks may be NULL. 422 "no_bars" when no bar
+ * falls in the range. */
+int fd_store_panels_from_prices(fd_db *db, const fd_daily_opts *opts,
+                                const fd_build_hooks *hooks, fd_daily_stats *stats,
                                 fd_error *err);
 
 #endif

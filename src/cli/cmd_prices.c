@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "factord/build_job.h"
 #include "factord/cli.h"
 #include "factord/config.h"
 #include "factord/gzfile.h"
@@ -78,16 +79,6 @@ static int import_files(fd_db *db, int n, char **paths) {
     return 0;
 }
 
-static int copy_month(const char *arg, char out[FD_MONTH_LEN]) {
-    fd_error err;
-    if (fd_month_parse(arg, NULL, NULL, &err) != 0) {
-        fprintf(stderr, "factord prices: %s\n", err.message);
-        return -1;
-    }
-    memcpy(out, arg, FD_MONTH_LEN);
-    return 0;
-}
-
 int fd_cmd_prices(int argc, char **argv) {
     static const struct option options[] = {
         {"db", required_argument, NULL, 'd'},      {"config", required_argument, NULL, 'c'},
@@ -96,7 +87,8 @@ int fd_cmd_prices(int argc, char **argv) {
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *db_path = NULL, *config_path = NULL, *action, *outliers = NULL, *threshold = NULL;
+    const char *db_path = NULL, *config_path = NULL, *action;
+    const char *from = NULL, *to = NULL, *outliers = NULL, *threshold = NULL;
     fd_daily_opts opts;
     fd_config cfg;
     fd_error err;
@@ -121,18 +113,18 @@ int fd_cmd_prices(int argc, char **argv) {
         }
         if (opt == 'd') db_path = optarg;
         else if (opt == 'c') config_path = optarg;
-        else if (opt == 'f' || opt == 't') {
-            if (copy_month(optarg, opt == 'f' ? opts.from : opts.to) != 0) return 2;
-        } else if (opt == 'x' || opt == 'o') {
-            *(opt == 'x' ? &threshold : &outliers) = optarg;
-        } else {
+        else if (opt == 'f') from = optarg;
+        else if (opt == 't') to = optarg;
+        else if (opt == 'x') threshold = optarg;
+        else if (opt == 'o') outliers = optarg;
+        else {
             fprintf(stderr, "factord prices: unknown or incomplete option '%s'\n%s",
                     argv[optind - 1], prices_usage);
             return 2;
         }
     }
-    if (fd_outlier_policy_parse(outliers, threshold, "--outliers", "--max-abs-ret",
-                                &opts.outliers, &err) != 0) {
+    /* The parser the API and the build job use (factord/build_job.h). */
+    if (fd_build_params_parse(from, to, outliers, threshold, &opts, &err) != 0) {
         fprintf(stderr, "factord prices: %s\n", err.message);
         return 2;
     }
@@ -156,7 +148,7 @@ int fd_cmd_prices(int argc, char **argv) {
         rc = import_files(db, argc - optind, argv + optind);
     } else {
         fd_daily_stats st;
-        if (fd_store_panels_from_prices(db, &opts, &st, &err) != 0) {
+        if (fd_store_panels_from_prices(db, &opts, NULL, &st, &err) != 0) {
             fprintf(stderr, "factord prices build: %s\n", err.message);
             rc = 1;
         } else {

@@ -10,6 +10,8 @@
 
 #include "daily_internal.h"
 
+#define PROGRESS_EVERY 256 /* tickers between progress reports */
+
 static int cmp_day(const void *a, const void *b) {
     int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
     return (x > y) - (x < y);
@@ -246,6 +248,11 @@ int fd_daily_build(const fd_bars *bars, const fd_daily_opts *opts, fd_panel **ou
         if (ticker_rows(&b, i, b.r + pos, agg, ret, win, panels, panel_of))
             goto oom;
         pos += ns;
+        if (opts->progress && i % PROGRESS_EVERY == PROGRESS_EVERY - 1 &&
+            opts->progress(opts->progress_ctx, (double)(i + 1) / (double)b.st.tickers) != 0) {
+            fd_error_set(err, 409, "cancelled", "the build was cancelled");
+            goto done;
+        }
     }
     b.st.months = n_panels;
     snprintf(b.st.first_month, sizeof b.st.first_month, "%s", panels[0].month);

@@ -9,6 +9,10 @@
 
 static const char *const action_names[] = {"cap", "drop", "keep"};
 
+const char *fd_outlier_action_name(fd_outlier_action action) {
+    return action_names[action <= FD_OUTLIER_KEEP ? action : FD_OUTLIER_CAP];
+}
+
 int fd_outlier_policy_parse(const char *action, const char *threshold, const char *what_action,
                             const char *what_threshold, fd_outlier_policy *out, fd_error *err) {
     memset(out, 0, sizeof *out);
@@ -111,7 +115,8 @@ json_t *fd_outlier_log_json(const fd_outlier_log *log) {
                             "ret", number_or_null(sorted[i].ret), "stored",
                             number_or_null(stored_value(&log->policy, sorted[i].ret))));
     free(sorted);
-    return json_pack("{s:s,s:f,s:I,s:I,s:b,s:o}", "action", action_names[log->policy.action],
+    return json_pack("{s:s,s:f,s:I,s:I,s:b,s:o}", "action",
+                     fd_outlier_action_name(log->policy.action),
                      "threshold", log->policy.threshold, "count", (json_int_t)log->count,
                      "listed", (json_int_t)log->n_rows, "truncated", log->count > log->n_rows,
                      "rows", rows);

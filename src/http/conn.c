@@ -14,6 +14,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,7 @@
 #include "body_decode.h"
 #include "factord/log.h"
 #include "factord/router.h"
+#include "factord/store.h"
 #include "factord/url.h"
 #include "policy.h"
 #include "server_internal.h"
@@ -50,6 +52,7 @@ struct fd_conn {
     fd_body_plan body_plan;    /* what the body is, decided before reading it */
     fd_body_decoder *decoder;  /* gzip bodies; NULL otherwise */
     int decode_failed;         /* the body was not gzip */
+    atomic_int commit_gate;    /* GATE_*: the worker committed, or the deadline answered */
     double timeout;            /* request_timeout at dispatch */
     fd_request req;
     fd_response work_resp;     /* written by the worker thread only */
@@ -378,9 +381,29 @@ static void conn_resume(fd_conn *conn) {
     fd_server_kick(conn->srv);
 }
 
+/* A request whose deadline passed is answered 503 and must then change nothing; one whose
+ * handler committed must get its real answer. The gate decides which happened first: the
+ * worker's commit hook (fd_db_guard_commits) moves it OPEN -> COMMITTED, the deadline and
+ * the shutdown OPEN -> CLOSED, and neither can undo the other. */
+enum { GATE_OPEN, GATE_COMMITTED, GATE_CLOSED };
+
+static int gate_allows_commit(void *ctx) { /* worker thread */
+    int open = GATE_OPEN;
+    return atomic_compare_exchange_strong((atomic_int *)ctx, &open, GATE_COMMITTED) ||
+                   open == GATE_COMMITTED
+               ? 0
+               : -1;
+}
+
+static int gate_close(fd_conn *conn) { /* loop thread; 0 when the handler has committed */
+    int open = GATE_OPEN;
+    return atomic_compare_exchange_strong(&conn->commit_gate, &open, GATE_CLOSED) ||
+           open == GATE_CLOSED;
+}
+
 static void on_deadline(uv_timer_t *timer) {
     fd_conn *conn = timer->data;
-    if (!conn->suspended) return;
+    if (!conn->suspended || !gate_close(conn)) return;
     fd_stats_timeout();
     fd_response_error(&conn->resp, 503, "timeout",
                       "the request did not finish within its deadline of %g s", conn->timeout);
@@ -389,7 +412,9 @@ static void on_deadline(uv_timer_t *timer) {
 
 static void work_run(uv_work_t *work) {
     fd_conn *conn = work->data;
+    fd_db_guard_commits(gate_allows_commit, &conn->commit_gate);
     conn->match.route->fn(&conn->req, &conn->work_resp);
+    fd_db_guard_commits(NULL, NULL);
 }
 
 static void work_done(uv_work_t *work, int status) {
@@ -525,7 +550,7 @@ void fd_conn_completed(void *cls, struct MHD_Connection *connection, void **con_
 
 void fd_conn_abort_suspended(fd_server *srv) {
     for (fd_conn *conn = srv->conns; conn; conn = conn->next) {
-        if (!conn->suspended) continue;
+        if (!conn->suspended || !gate_close(conn)) continue;
         fd_response_error(&conn->resp, 503, "shutting_down",
                           "the server stopped before the request finished");
         conn->ready = 1;

@@ -1,5 +1,6 @@
-/* Debug-only routes for testing drain, deadlines, body limits and spooling; the router
- * serves them only when `factord serve` runs with FACTORD_DEBUG_ROUTES=1. */
+/* Debug-only routes for testing drain, deadlines, commits past a deadline, body limits and
+ * spooling; the router serves them only when `factord serve` runs with
+ * FACTORD_DEBUG_ROUTES=1. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,14 +8,16 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "factord/app.h"
 #include "factord/http.h"
 #include "factord/router.h"
+#include "factord/store_data.h"
 
 #define MAX_SLEEP_MS 60000
 
-/* GET /v1/debug/sleep?ms=N: occupies a worker for N ms, deliberately ignoring the
- * request's deadline so tests can see a late result being discarded. */
-static void debug_sleep(fd_request *req, fd_response *resp) {
+/* Sleeps ?ms=N milliseconds, deliberately ignoring the request's deadline; -1 after a 400
+ * for a bad N. */
+static int sleep_ms_param(fd_request *req, fd_response *resp) {
     const char *text = fd_request_query(req, "ms");
     char *end;
     long ms;
@@ -24,13 +27,45 @@ static void debug_sleep(fd_request *req, fd_response *resp) {
     if (!text || errno || *end || ms < 0 || ms > MAX_SLEEP_MS) {
         fd_response_error(resp, 400, "bad_parameter", "ms: expected an integer from 0 to %d",
                           MAX_SLEEP_MS);
-        return;
+        return -1;
     }
     ts.tv_sec = ms / 1000;
     ts.tv_nsec = (ms % 1000) * 1000000L;
     while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
     }
-    fd_response_json(resp, 200, json_pack("{s:i}", "slept_ms", (int)ms));
+    return (int)ms;
+}
+
+/* GET /v1/debug/sleep?ms=N: occupies a worker for N ms, so tests can see a late result
+ * being discarded. */
+static void debug_sleep(fd_request *req, fd_response *resp) {
+    int ms = sleep_ms_param(req, resp);
+    if (ms >= 0) fd_response_json(resp, 200, json_pack("{s:i}", "slept_ms", ms));
+}
+
+/* POST /v1/debug/late-write?ms=N&month=M: sleeps N ms, then stores a one-row panel for
+ * month M in one transaction, as a slow write handler would: past the deadline the commit
+ * must be refused (fd_db_guard_commits), so the 503 the client got stays true. */
+static void debug_late_write(fd_request *req, fd_response *resp) {
+    const char *month = fd_request_query(req, "month");
+    char *id = "X", *col = "x";
+    double value = 1.0, ret = 0.0;
+    fd_panel p = {.n_rows = 1, .n_cols = 1, .ids = &id, .col_names = &col, .values = &value,
+                  .ret = &ret};
+    fd_error err;
+    if (!month || fd_month_parse(month, NULL, NULL, &err) != 0) {
+        fd_response_error(resp, 400, "bad_parameter", "month: expected YYYY-MM");
+        return;
+    }
+    snprintf(p.month, sizeof p.month, "%s", month);
+    if (sleep_ms_param(req, resp) < 0) return;
+    fd_db *db = fd_app_db_acquire(req->app, &err);
+    int rc = db ? fd_db_begin(db, &err) : -1;
+    if (rc == 0 && (rc = fd_store_panel_write(db, &p, &err)) == 0) rc = fd_db_commit(db, &err);
+    else if (db) fd_db_rollback(db);
+    if (db) fd_app_db_release(req->app, db);
+    if (rc == 0) fd_response_json(resp, 200, json_pack("{s:s}", "written", month));
+    else fd_response_from_error(resp, &err);
 }
 
 /* POST /v1/debug/echo: reports the size of the buffered body (body-limit tests). */
@@ -67,5 +102,6 @@ const fd_route fd_routes_debug[] = {
     {"GET", "/v1/debug/sleep", debug_sleep, FD_ROUTE_WORKER},
     {"POST", "/v1/debug/echo", debug_echo, FD_ROUTE_WORKER},
     {"PUT", "/v1/debug/spool", debug_spool, FD_ROUTE_SPOOL},
+    {"POST", "/v1/debug/late-write", debug_late_write, FD_ROUTE_WORKER},
     {NULL, NULL, NULL, 0},
 };

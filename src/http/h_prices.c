@@ -3,13 +3,14 @@
  *                                    a spool file), upserted in one transaction;
  *   GET  /v1/prices                  what is stored (rows, first and last date);
  *   POST /v1/panels/build?from=YYYY-MM&to=YYYY-MM[&outliers=cap|drop|keep&max_abs_ret=x]
- *                                    monthly panels from the stored bars (docs/characteristics.md,
- *                                    the outlier policy: docs/outliers.md).
+ *                                    202 and a job that builds monthly panels from the stored
+ *                                    bars (docs/characteristics.md; outliers: docs/outliers.md).
  * Bad input is a 4xx naming the line or parameter and stores nothing. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "factord/app.h"
+#include "factord/build_job.h"
 #include "factord/http.h"
 #include "factord/store_prices.h"
 
@@ -79,42 +80,40 @@ static void prices_get(fd_request *req, fd_response *resp) {
     fd_app_db_release(req->app, db);
 }
 
-/* Copies month query parameter `name` into out ("" when absent); 400 when malformed. */
-static int month_param(const fd_request *req, const char *name, char out[FD_MONTH_LEN],
-                       fd_error *err) {
-    const char *v = fd_request_query(req, name);
-    out[0] = '\0';
-    if (!v) return 0;
-    if (fd_month_parse(v, NULL, NULL, err) != 0) return fd_error_prefix(err, "%s", name);
-    memcpy(out, v, FD_MONTH_LEN);
+/* 422 "no_bars" when no bar is stored at all, so the common mistake is answered at once
+ * (a range without bars fails the job with the same error: finding out costs a scan). */
+static int check_some_bars(fd_db *db, fd_error *err) {
+    int any;
+    if (fd_store_prices_any(db, &any, err) != 0) return -1;
+    if (!any)
+        return fd_error_set(err, 422, "no_bars", "no daily bars to build panels from: PUT "
+                            "/v1/prices first");
     return 0;
 }
 
+/* Queues the build as a job (factord/build_job.h): 202 with the job, whose result holds the
+ * build's counts once it has succeeded. */
 static void panels_build(fd_request *req, fd_response *resp) {
     fd_daily_opts opts;
-    fd_daily_stats st;
+    json_t *params = NULL, *job = NULL;
     fd_error err;
-    fd_db *db;
-    memset(&opts, 0, sizeof opts);
-    if (month_param(req, "from", opts.from, &err) || month_param(req, "to", opts.to, &err) ||
-        fd_outlier_policy_parse(fd_request_query(req, "outliers"),
-                                fd_request_query(req, "max_abs_ret"), "outliers", "max_abs_ret",
-                                &opts.outliers, &err)) {
+    fd_db *db = NULL;
+    if (fd_build_params_parse(fd_request_query(req, "from"), fd_request_query(req, "to"),
+                              fd_request_query(req, "outliers"),
+                              fd_request_query(req, "max_abs_ret"), &opts, &err) != 0 ||
+        !(db = fd_app_db_acquire(req->app, &err)) || check_some_bars(db, &err) != 0 ||
+        !(params = fd_build_params_json(&opts)) ||
+        fd_jobs_submit(req->app->jobs, db, "build_panels", NULL, params, &job, &err) != 0) {
+        if (db && !params && err.status == 0)
+            fd_error_set(&err, 500, "out_of_memory", "the build's parameters");
         fd_response_from_error(resp, &err);
-        return;
+    } else {
+        snprintf(resp->location, sizeof resp->location, "/v1/jobs/%lld",
+                 (long long)json_integer_value(json_object_get(job, "id")));
+        fd_response_json(resp, 202, json_pack("{s:o}", "job", job));
     }
-    if (opts.from[0] && opts.to[0] && strcmp(opts.from, opts.to) > 0) {
-        fd_response_error(resp, 400, "bad_range", "from %s is after to %s", opts.from, opts.to);
-        return;
-    }
-    if (!(db = fd_app_db_acquire(req->app, &err))) {
-        fd_response_from_error(resp, &err);
-        return;
-    }
-    if (fd_store_panels_from_prices(db, &opts, &st, &err) != 0) fd_response_from_error(resp, &err);
-    else fd_response_json(resp, 200, fd_daily_stats_json(&st));
-    fd_daily_stats_free(&st);
-    fd_app_db_release(req->app, db);
+    if (db) fd_app_db_release(req->app, db);
+    json_decref(params);
 }
 
 const fd_route fd_routes_prices[] = {

@@ -73,6 +73,7 @@ const fd_route_rule fd_route_rules[] = {
     {"GET", "/v1/debug/sleep", FD_SCOPE_ADMIN, NULL},
     {"POST", "/v1/debug/echo", FD_SCOPE_ADMIN, NULL},
     {"PUT", "/v1/debug/spool", FD_SCOPE_ADMIN, NULL},
+    {"POST", "/v1/debug/late-write", FD_SCOPE_ADMIN, NULL},
     {NULL, NULL, 0, NULL},
 };
 

@@ -1,6 +1,7 @@
 /* `factord serve` glue for the job manager: every job kind the daemon runs, and the manager's
  * life inside fd_app. */
 #include "factord/backtest.h"
+#include "factord/build_job.h"
 #include "factord/jobs.h"
 #include "factord/log.h"
 #include "factord/train.h"
@@ -9,6 +10,7 @@
 static const fd_job_kind *const daemon_job_kinds[] = {
     &fd_job_kind_train,
     &fd_job_kind_backtest,
+    &fd_job_kind_build_panels,
     NULL,
 };
 

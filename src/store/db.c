@@ -47,10 +47,30 @@ int fd_db_exec(fd_db *db, const char *sql, fd_error *err) {
     return 0;
 }
 
+/* The calling thread's commit guard (fd_db_guard_commits). Every connection's commit hook
+ * consults it, so it sees every commit, explicit or autocommit. */
+static _Thread_local int (*commit_guard)(void *ctx);
+static _Thread_local void *commit_guard_ctx;
+
+void fd_db_guard_commits(int (*guard)(void *ctx), void *ctx) {
+    commit_guard = guard;
+    commit_guard_ctx = ctx;
+}
+
+/* SQLite's commit hook: non-zero turns the commit into a rollback
+ * (SQLITE_CONSTRAINT_COMMITHOOK). */
+static int db_commit_hook(void *unused) {
+    (void)unused;
+    return commit_guard && commit_guard(commit_guard_ctx) != 0;
+}
+
 int fd_db_begin(fd_db *db, fd_error *err) { return fd_db_exec(db, "BEGIN IMMEDIATE", err); }
 
 int fd_db_commit(fd_db *db, fd_error *err) {
     if (fd_db_exec(db, "COMMIT", err) == 0) return 0;
+    if (sqlite3_extended_errcode(db->h) == SQLITE_CONSTRAINT_COMMITHOOK)
+        fd_error_set(err, 503, "timeout", "the request passed its deadline before its changes "
+                     "were committed; nothing was stored");
     fd_db_rollback(db);
     return -1;
 }
@@ -186,6 +206,7 @@ static int db_configure(fd_db *db, const char *path, fd_error *err) {
     int ok;
     sqlite3_extended_result_codes(db->h, 1);
     sqlite3_busy_timeout(db->h, FD_DB_BUSY_TIMEOUT_MS);
+    sqlite3_commit_hook(db->h, db_commit_hook, NULL);
     if (fd_db_prepare(db, "PRAGMA journal_mode = WAL", &st, err) != 0) return -1;
     if (db_step_retrying_busy(st) != SQLITE_ROW) {
         fd_db_error(db, err, "PRAGMA journal_mode = WAL");

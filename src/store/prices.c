@@ -120,3 +120,13 @@ int fd_store_prices_extent(fd_db *db, fd_prices_extent *out, fd_error *err) {
     sqlite3_finalize(st);
     return step == SQLITE_ROW ? 0 : -1;
 }
+
+int fd_store_prices_any(fd_db *db, int *any, fd_error *err) {
+    sqlite3_stmt *st;
+    if (fd_db_prepare(db, "SELECT 1 FROM prices LIMIT 1", &st, err) != 0) return -1;
+    int step = sqlite3_step(st), rc = 0;
+    *any = step == SQLITE_ROW;
+    if (step != SQLITE_ROW && step != SQLITE_DONE) rc = fd_db_error(db, err, "looking for bars");
+    sqlite3_finalize(st);
+    return rc;
+}

@@ -8,6 +8,7 @@ import io
 import math
 import os
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from factord_harness import ROOT, Daemon, check, check_eq, run, test  # noqa: E402
@@ -32,8 +33,23 @@ def put_prices(d, body, headers=CSV_HEADERS):
 
 
 def build(d, query="", timeout=30):
-    """POST /v1/panels/build?query; (status, the build's answer or the error)."""
-    return d.json("POST", "/v1/panels/build" + query, timeout=timeout)[:2]
+    """POST /v1/panels/build?query, then the job it queued until it ends: (200, the build's
+    counts) when it succeeded, (status, error document) when the request or the job failed."""
+    status, doc, headers = d.json("POST", "/v1/panels/build" + query, body=b"",
+                                  headers={"Content-Type": "application/json"})
+    if status != 202:
+        return status, doc
+    job = doc["job"]
+    check_eq((job["kind"], headers.get("location")), ("build_panels", "/v1/jobs/%d" % job["id"]))
+    deadline = time.monotonic() + timeout
+    while job["state"] in ("queued", "running") and time.monotonic() < deadline:
+        time.sleep(0.02)
+        job = d.get_json("/v1/jobs/%d" % job["id"])[1]["job"]
+    check(job["state"] in ("succeeded", "failed"), "build job never ended: %r" % job)
+    if job["state"] == "failed":
+        return job["error"]["status"], {"error": job["error"]}
+    check_eq(job["progress"], 1.0)
+    return 200, job["result"]
 
 
 def stored_rows(d):

@@ -100,7 +100,7 @@ TEST(panels_from_prices_are_stored_and_rebuilt_incrementally) {
     fd_error err;
     ASSERT_INT_EQ(fd_store_prices_put(db, b, &err), 0);
     fd_daily_stats st;
-    ASSERT_INT_EQ(fd_store_panels_from_prices(db, NULL, &st, &err), 0);
+    ASSERT_INT_EQ(fd_store_panels_from_prices(db, NULL, NULL, &st, &err), 0);
     ASSERT_INT_EQ(st.months, 3);
     ASSERT_INT_EQ(st.zero_volume_days, 1);
     fd_daily_stats_free(&st);
@@ -121,7 +121,7 @@ TEST(panels_from_prices_are_stored_and_rebuilt_incrementally) {
     ASSERT(apr != NULL);
     ASSERT_INT_EQ(fd_store_prices_put(db, apr, &err), 0);
     fd_daily_opts o = {.from = "2020-04", .to = "2020-04"};
-    ASSERT_INT_EQ(fd_store_panels_from_prices(db, &o, &st, &err), 0);
+    ASSERT_INT_EQ(fd_store_panels_from_prices(db, &o, NULL, &st, &err), 0);
     ASSERT_INT_EQ(st.months, 1);
     ASSERT_STR_EQ(st.first_month, "2020-04");
     fd_daily_stats_free(&st);
@@ -132,7 +132,7 @@ TEST(panels_from_prices_are_stored_and_rebuilt_incrementally) {
     fd_panel_free(&p);
 
     fd_daily_opts none = {.from = "2031-01"};
-    ASSERT_INT_EQ(fd_store_panels_from_prices(db, &none, &st, &err), -1);
+    ASSERT_INT_EQ(fd_store_panels_from_prices(db, &none, NULL, &st, &err), -1);
     ASSERT_INT_EQ(err.status, 422);
     fd_daily_stats_free(&st);
     fd_bars_free(b);
@@ -140,5 +140,60 @@ TEST(panels_from_prices_are_stored_and_rebuilt_incrementally) {
     fd_db_close(db);
 }
 
+typedef struct watched {
+    double last;
+    int calls, monotone, stop_at, fail_commit, in_tx;
+    sqlite3 *h;
+} watched;
+
+static int watch_progress(void *ctx, double p) {
+    watched *w = ctx;
+    if (p < w->last) w->monotone = 0;
+    if (!sqlite3_get_autocommit(w->h)) w->in_tx = 1;
+    w->last = p;
+    return ++w->calls == w->stop_at;
+}
+
+static int watch_commit(void *ctx, fd_db *db, const fd_daily_stats *st, fd_error *err) {
+    watched *w = ctx;
+    (void)db;
+    if (st->months != 3) return fd_error_set(err, 500, "bad_stats", "months %zu", st->months);
+    return w->fail_commit ? fd_error_set(err, 409, "cancelled", "refused") : 0;
+}
+
+/* Progress runs 0 -> 1 outside the write transaction; the commit hook runs inside it, and
+ * a failing hook or a stop leaves no panel stored. */
+TEST(build_hooks_see_progress_and_can_refuse_the_commit) {
+    fd_db *db = open_fresh();
+    fd_bars *b = parse(csv);
+    ASSERT(db && b);
+    fd_error err;
+    ASSERT_INT_EQ(fd_store_prices_put(db, b, &err), 0);
+    watched w = {.monotone = 1, .fail_commit = 1, .h = fd_db_handle(db)};
+    fd_build_hooks hooks = {watch_progress, watch_commit, &w};
+    ASSERT_INT_EQ(fd_store_panels_from_prices(db, NULL, &hooks, NULL, &err), -1);
+    ASSERT_STR_EQ(err.code, "cancelled");
+    json_t *list;
+    ASSERT_INT_EQ(fd_store_panel_list(db, &list, &err), 0);
+    ASSERT_INT_EQ(json_array_size(list), 0);
+    json_decref(list);
+    w = (watched){.monotone = 1, .stop_at = 2, .h = fd_db_handle(db)};
+    ASSERT_INT_EQ(fd_store_panels_from_prices(db, NULL, &hooks, NULL, &err), -1);
+    ASSERT_INT_EQ(err.status, 409);
+    w = (watched){.monotone = 1, .h = fd_db_handle(db)};
+    fd_daily_stats st;
+    ASSERT_INT_EQ(fd_store_panels_from_prices(db, NULL, &hooks, &st, &err), 0);
+    ASSERT_INT_EQ(st.months, 3);
+    fd_daily_stats_free(&st);
+    ASSERT(w.monotone && w.calls >= 3 && !w.in_tx);
+    ASSERT_NEAR(w.last, 0.8, 1e-12); /* the write phase reports no progress of its own */
+    ASSERT_INT_EQ(fd_store_panel_list(db, &list, &err), 0);
+    ASSERT_INT_EQ(json_array_size(list), 3);
+    json_decref(list);
+    fd_bars_free(b);
+    fd_db_close(db);
+}
+
 TEST_MAIN(T(bars_round_trip_through_the_store), T(put_replaces_an_existing_bar_and_keeps_others),
-          T(panels_from_prices_are_stored_and_rebuilt_incrementally))
+          T(panels_from_prices_are_stored_and_rebuilt_incrementally),
+          T(build_hooks_see_progress_and_can_refuse_the_commit))

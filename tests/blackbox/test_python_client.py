@@ -177,6 +177,36 @@ def scoring_calls_answer_pandas_objects_matching_the_raw_json():
 
 
 @test
+def backtest_calls_answer_monthly_frames_and_comparison_tables():
+    d, c, _ = trained_daemon()
+    with d:
+        ids = []
+        for k in (1, 2):
+            bt = c.submit_backtest({
+                "name": f"bt-k{k}", "start": "2019-02",
+                "model": {"kind": "ipca", "k": k, "hyper": {}, "columns": CHARS,
+                          "excess_returns": False},
+                "windows": {"train": 12, "valid": 0, "test": 4, "step": 4}})
+            ids.append(bt["id"])
+        for i in ids:
+            check_eq(c.wait_job(i, timeout=300)["state"], "succeeded")
+        check_eq(sorted(c.backtests().index), sorted(ids))
+        rets = c.backtest_returns(ids[0])
+        raw = c.get(f"/v1/backtests/{ids[0]}/returns")["returns"]
+        check(isinstance(rets.index, pd.PeriodIndex) and rets.index.freqstr == "M", "PeriodIndex")
+        check_eq([str(m) for m in rets.index], [r["month"] for r in raw])
+        check_eq(rets["ew_ls"].tolist(), [r["ew_ls"] for r in raw])
+        ev = c.backtest_evaluation("bt-k1")  # by name too
+        check_eq(ev.months, len(raw))
+        check_eq(ev.r2["total_r"], c.get(f"/v1/backtests/{ids[0]}/evaluation")["r2"]["total_r"])
+        table = c.compare(ids, table="total_r")
+        csv = c.get("/v1/compare", {"backtests": ",".join(map(str, ids)), "table": "total_r"},
+                    accept="text/csv")
+        check_eq(len(table), len(csv.strip().splitlines()) - 1)
+        check_eq(list(table.columns), csv.splitlines()[0].split(","))
+
+
+@test
 def errors_carry_the_http_status_and_the_error_code():
     d, c, _ = trained_daemon()
     with d:

@@ -22,7 +22,7 @@ from factord_harness import ROOT, Daemon, check, check_eq, run, test  # noqa: E4
 sys.path.insert(0, os.path.join(ROOT, "clients", "python"))
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-from factord import Client, FactordConnectionError, FactordError  # noqa: E402
+from factord import Client, FactordConnectionError, FactordError, JobFailed  # noqa: E402
 from synthetic_frames import CHARS, MONTHS, N, month_frame, synthetic_long  # noqa: E402
 from token_wait import new_token  # noqa: E402
 
@@ -224,6 +224,15 @@ def errors_carry_the_http_status_and_the_error_code():
                 if code:
                     check_eq(e.code, code, str(e))
                 check(e.message and str(status) in str(e), f"message names the status: {e}")
+        # A training job that fails (a column no panel has): JobFailed with the job's error.
+        c.create_model("wide", "ipca", 2, columns=CHARS + ["absent"], excess_returns=False)
+        try:
+            c.train("wide", ("2019-02", "2020-06"))
+            raise AssertionError("training on a missing column succeeded")
+        except JobFailed as e:
+            check_eq((e.status, e.code, e.job["state"]), (0, "unknown_column", "failed"))
+            check(str(e).startswith(f"job {e.job['id']} (train) failed: unknown_column: "), str(e))
+            check("absent" in e.message, e.message)
         port = d.port
     try:
         Client(f"http://127.0.0.1:{port}", timeout=5).ready()

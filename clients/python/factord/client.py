@@ -21,16 +21,19 @@ JOB_DONE = ("succeeded", "failed", "cancelled")
 
 
 class JobFailed(FactordError):
-    """A job that ended failed or cancelled: .job is its last state."""
+    """A job that ended failed or cancelled: .job is its last state, .code and .message the
+    job's error; .status is 0 (the HTTP calls succeeded, the work did not)."""
 
     def __init__(self, job):
         err = job.get("error") or {}
         if not isinstance(err, dict):
             err = {"code": "job_failed", "message": str(err)}
-        super().__init__(200, err.get("code") or f"job_{job.get('state')}",
-                         f"job {job.get('id')} ({job.get('kind')}) {job.get('state')}: "
-                         f"{err.get('message', '')}")
+        super().__init__(0, err.get("code") or f"job_{job.get('state')}", err.get("message", ""))
         self.job = job
+
+    def __str__(self):
+        return (f"job {self.job.get('id')} ({self.job.get('kind')}) {self.job.get('state')}: "
+                f"{self.code}: {self.message}")
 
 
 class Client:

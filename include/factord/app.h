@@ -17,6 +17,7 @@ typedef struct fd_config {
     int worker_threads;      /* libuv threadpool size (UV_THREADPOOL_SIZE) */
     size_t body_limit;       /* bytes; larger bodies get 413 */
     size_t spool_limit;      /* bytes for streamed bulk imports */
+    char spool_dir[512];     /* where streamed bodies are spooled; "" = $TMPDIR or /tmp */
     double request_timeout;  /* seconds before a suspended request answers 503 */
     double import_timeout;   /* the same for streamed (spooled) bulk uploads */
     int blas_threads;        /* OpenBLAS threads */

@@ -37,11 +37,12 @@ typedef struct fd_import_result {
 } fd_import_result;
 
 /* units applies to `ret` only (percent is divided by 100); UNSET means decimal.
- * deadline: an fd_now() value after which the import gives up, or 0 for none. The months'
- * returns are checked against the outlier threshold (kept, counted in res->outliers).
- * res is released with fd_import_result_free, success or not. */
-int fd_bulk_import_file(fd_db *db, const char *path, fd_units units, double deadline,
-                        fd_import_result *res, fd_error *err);
+ * deadline: after it the import gives up (fd_deadline_passed: NULL for none; re-read as
+ * the import goes, so it may be brought forward meanwhile). The months' returns are
+ * checked against the outlier threshold (kept, counted in res->outliers). res is
+ * released with fd_import_result_free, success or not. */
+int fd_bulk_import_file(fd_db *db, const char *path, fd_units units,
+                        const _Atomic double *deadline, fd_import_result *res, fd_error *err);
 void fd_import_result_free(fd_import_result *res);
 
 #endif

@@ -42,7 +42,10 @@ typedef struct fd_request {
     size_t body_len;
     const char *body_path;       /* FD_ROUTE_SPOOL: file holding the body; removed afterwards */
     fd_app *app;
-    double deadline;             /* fd_now() value after which the work should give up */
+    /* fd_now() value after which the work should give up. The loop thread may bring it
+     * forward while the handler runs (the client went away, the drain ran out of time), so
+     * long work re-reads it: see fd_request_expired. */
+    _Atomic double deadline;
 } fd_request;
 
 #define FD_RESPONSE_MAX_HEADERS 16

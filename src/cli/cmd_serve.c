@@ -16,6 +16,7 @@
 #include "factord/log.h"
 #include "factord/router.h"
 #include "factord/server.h"
+#include "factord/spool.h"
 
 static const char serve_usage[] =
     "usage: factord serve [options]\n"
@@ -126,6 +127,19 @@ static int open_auth(fd_app *app, fd_error *err) {
     return 0;
 }
 
+/* Spool files a crash left behind (spool.h); the database is this process's now. */
+static void sweep_spools(const fd_config *cfg) {
+    size_t files;
+    unsigned long long bytes;
+    char dir[sizeof cfg->spool_dir + 16];
+    fd_error err;
+    if (fd_spool_sweep(cfg, &files, &bytes, &err) != 0)
+        fd_warn("%s", err.message);
+    else if (files)
+        fd_info("removed %zu stale spool file(s), %llu bytes, from %s", files, bytes,
+                fd_spool_dir(cfg, dir, sizeof dir));
+}
+
 int fd_cmd_serve(int argc, char **argv) {
     serve_args args;
     fd_server_opts opts;
@@ -161,6 +175,7 @@ int fd_cmd_serve(int argc, char **argv) {
         return 1;
     }
     atomic_init(&app.draining, 0);
+    sweep_spools(&app.cfg);
     if (open_auth(&app, &err) != 0) {
         fd_errorlog("%s", err.message);
         fd_db_pool_destroy(app.db);

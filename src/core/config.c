@@ -44,6 +44,7 @@ static const config_key config_keys[] = {
     {"worker_threads", KEY_INT, FIELD(worker_threads), 1, 128, 0, NULL, NULL},
     {"body_limit", KEY_SIZE, FIELD(body_limit), 1024, 16 * GiB, 1, NULL, NULL},
     {"spool_limit", KEY_SIZE, FIELD(spool_limit), 1024, 1024 * GiB, 1, NULL, NULL},
+    {"spool_dir", KEY_PATH, FIELD(spool_dir), 0, 0, 0, NULL, NULL},
     {"request_timeout", KEY_SECONDS, FIELD(request_timeout), 0.001, 86400, 1, NULL, NULL},
     {"import_timeout", KEY_SECONDS, FIELD(import_timeout), 0.001, 86400, 1, NULL, NULL},
     {"blas_threads", KEY_INT, FIELD(blas_threads), 1, 64, 1, NULL, NULL},

@@ -29,7 +29,7 @@ typedef struct staging {
     long ret_data;     /* data index of ret, or -1 */
     int ret_shift;     /* -2 for percent */
     double *vals;      /* (n_data) */
-    double deadline;
+    const _Atomic double *deadline;
     fd_import_result *res;
 } staging;
 
@@ -39,8 +39,8 @@ static int tmp_error(sqlite3 *tmp, fd_error *err, const char *what) {
     return fd_error_set(err, 500, "staging_error", "%s: %s", what, sqlite3_errmsg(tmp));
 }
 
-static int past_deadline(double deadline, fd_error *err) {
-    if (deadline > 0 && fd_now() > deadline)
+static int past_deadline(const _Atomic double *deadline, fd_error *err) {
+    if (fd_deadline_passed(deadline))
         return fd_error_set(err, 503, "timeout", "the import did not finish within its deadline; "
                                                  "nothing was written");
     return 0;
@@ -204,8 +204,8 @@ static int write_all_months(staging *s, fd_db *db, fd_error *err) {
     return rc;
 }
 
-int fd_bulk_import_file(fd_db *db, const char *path, fd_units units, double deadline,
-                        fd_import_result *res, fd_error *err) {
+int fd_bulk_import_file(fd_db *db, const char *path, fd_units units,
+                        const _Atomic double *deadline, fd_import_result *res, fd_error *err) {
     static const fd_outlier_policy check = {FD_OUTLIER_KEEP, 0};
     staging s;
     memset(&s, 0, sizeof s);

@@ -23,6 +23,7 @@
 #include "body_decode.h"
 #include "factord/log.h"
 #include "factord/router.h"
+#include "factord/spool.h"
 #include "factord/store.h"
 #include "factord/url.h"
 #include "policy.h"
@@ -122,28 +123,8 @@ static enum MHD_Result conn_answer_error(fd_conn *conn, int status, const char *
 }
 
 static int open_spool(fd_conn *conn) {
-    const char *dir = getenv("TMPDIR");
-    char db_dir[sizeof conn->srv->app->cfg.db_path], *slash;
-    if (!dir || !*dir) {
-        /* Beside the database: the one directory the daemon is sure to be able to write. */
-        snprintf(db_dir, sizeof db_dir, "%s", conn->srv->app->cfg.db_path);
-        slash = strrchr(db_dir, '/');
-        if (slash) *slash = '\0';
-        dir = slash ? (db_dir[0] ? db_dir : "/") : ".";
-    }
-    if (asprintf(&conn->spool_path, "%s/factord-spool-XXXXXX", dir) < 0) {
-        conn->spool_path = NULL;
-        conn->spool_errno = ENOMEM;
-        return -1;
-    }
-    conn->spool_fd = mkostemp(conn->spool_path, O_CLOEXEC);
-    if (conn->spool_fd < 0) {
-        conn->spool_errno = errno;
-        free(conn->spool_path);
-        conn->spool_path = NULL;
-        return -1;
-    }
-    return 0;
+    conn->spool_errno = fd_spool_create(&conn->srv->app->cfg, &conn->spool_path, &conn->spool_fd);
+    return conn->spool_errno ? -1 : 0;
 }
 
 /* 1 if the request announces a body (Content-Length > 0 or chunked). */

@@ -81,8 +81,9 @@ static void debug_spool(fd_request *req, fd_response *resp) {
         fd_response_error(resp, 500, "internal", "no spool file");
         return;
     }
-    fd_response_json(resp, 200, json_pack("{s:I,s:I}", "bytes", (json_int_t)req->body_len,
-                                          "file_bytes", (json_int_t)st.st_size));
+    fd_response_json(resp, 200, json_pack("{s:I,s:I,s:s}", "bytes", (json_int_t)req->body_len,
+                                          "file_bytes", (json_int_t)st.st_size, "path",
+                                          req->body_path));
 }
 
 /* GET /v1/debug/etag?tag=x: a response carrying ETag "x" (conditional GET tests). */

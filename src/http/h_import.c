@@ -28,7 +28,7 @@ static void import_long_csv(fd_request *req, fd_response *resp) {
         rc = fd_error_set(&err, 400, "empty_body", "the request has no body");
     if (rc == 0) {
         fd_db *db = fd_app_db_acquire(req->app, &err);
-        rc = db ? fd_bulk_import_file(db, req->body_path, units, req->deadline, &res, &err) : -1;
+        rc = db ? fd_bulk_import_file(db, req->body_path, units, &req->deadline, &res, &err) : -1;
         if (db) fd_app_db_release(req->app, db);
     }
     if (rc != 0) {

@@ -44,22 +44,26 @@ static int load_month(fd_request *req, fd_db *db, const char *month, fd_cached_m
         sel->n = p->n_rows;
         return 0;
     }
-    for (const char *c = ids; *c;) {
-        size_t len = strcspn(c, ",");
-        char id[256];
-        long row;
-        int seen = 0;
-        snprintf(id, sizeof id, "%.*s", (int)(len < 255 ? len : 255), c);
-        c += len + (c[len] == ',');
-        if (!len) continue;
-        row = fd_cached_row(*out, id);
+    /* Each id is looked up whole, however long (a fixed-size copy once cut a 300-character
+     * id to its first 255 and answered with whichever security had that name). */
+    char *list = strdup(ids), *save = NULL;
+    unsigned char *taken = calloc(p->n_rows ? p->n_rows : 1, 1);
+    int rc = 0;
+    if (!list || !taken) rc = fd_error_set(err, 500, "out_of_memory", "selection");
+    for (char *id = list ? strtok_r(list, ",", &save) : NULL; rc == 0 && id;
+         id = strtok_r(NULL, ",", &save)) {
+        long row = fd_cached_row(*out, id);
         if (row < 0)
-            return fd_error_set(err, 404, "unknown_security",
-                                "security \"%s\" is not in the panel of %s", id, month);
-        for (size_t k = 0; k < sel->n; k++) seen |= sel->rows[k] == (size_t)row;
-        if (!seen && sel->n < p->n_rows) sel->rows[sel->n++] = (size_t)row;
+            rc = fd_error_set(err, 404, "unknown_security",
+                              "security \"%.200s\" is not in the panel of %s", id, month);
+        else if (!taken[row]) {
+            taken[row] = 1;
+            sel->rows[sel->n++] = (size_t)row;
+        }
     }
-    return 0;
+    free(list);
+    free(taken);
+    return rc;
 }
 
 static json_t *vec_json(const double *x, size_t n) {

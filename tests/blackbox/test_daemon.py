@@ -199,7 +199,8 @@ def spooled_body_goes_to_a_temp_file_that_is_removed():
         size = 3 * 1024 * 1024 + 17
         status, doc, _ = d.json("PUT", "/v1/debug/spool", body=b"z" * size)
         check_eq(status, 200)
-        check_eq(doc, {"bytes": size, "file_bytes": size})
+        check_eq((doc["bytes"], doc["file_bytes"]), (size, size))
+        check(doc["path"].startswith(d.dir + "/factord-spool-"), doc["path"])
         leftovers = [f for f in os.listdir(d.dir) if f.startswith("factord-spool-")]
         check_eq(leftovers, [], "spool files left behind")
 

@@ -4,7 +4,10 @@ characters in ids and names, and the protocol-level abuses further down. Each te
 on the main branch before its fix.
 """
 import os
+import socket
 import sys
+import tempfile
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from factord_harness import Daemon, check, check_eq, run, test  # noqa: E402
@@ -31,7 +34,6 @@ def put_months(d, months=MONTHS):
 
 
 def train_ipca(d, name="m1", frm="2020-02", to="2020-06"):
-    import time
     st, js, _ = d.json("POST", "/v1/models", {"name": name, "kind": "ipca", "k": 1})
     check_eq(st, 201, str(js))
     st, js, _ = d.json("POST", "/v1/models/%s/train" % name,
@@ -125,6 +127,71 @@ def labels_of_an_unknown_model_are_404():
     with Daemon() as d:
         st, _, body = d.request("GET", "/v1/models/nosuch/labels")
         d.check_error(st, body, 404, "no_model")
+
+
+# -- fault 8: spool files orphaned by kill -9, and where spools go ------------------------
+
+def spools(directory):
+    return sorted(f for f in os.listdir(directory) if f.startswith("factord-spool-"))
+
+
+@test
+def a_crash_leaves_no_spool_after_restart():
+    spool = tempfile.mkdtemp(prefix="factord-spooldir-")
+    other = os.path.join(spool, "factord-spool-0123456789abcdef-XXXXXX")
+    with open(other, "w") as f:
+        f.write("another daemon's upload")
+    with Daemon(env={"TMPDIR": spool}) as d:
+        s = socket.create_connection(("127.0.0.1", d.port))
+        s.sendall(b"POST /v1/import?units=decimal HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                  b"Content-Type: text/csv\r\nContent-Length: 50000000\r\n\r\n")
+        s.sendall(b"id,date,a\n" + b"A,2020-01,1\n" * 100000)
+        mine = []
+        for _ in range(200):
+            mine = [f for f in spools(spool) if f != os.path.basename(other)]
+            if mine and os.path.getsize(os.path.join(spool, mine[0])) > 1000000:
+                break
+            time.sleep(0.05)
+        check(mine, "the upload spools into $TMPDIR: %r" % spools(spool))
+        check(not spools(d.dir), "nothing is spooled beside the database")
+        d.kill9()
+        s.close()
+        check(mine[0] in spools(spool), "kill -9 leaves the spool behind")
+        d.start()
+        check_eq(spools(spool), [os.path.basename(other)], "stale spools of this database go")
+        d.wait_log("stale spool file")
+    os.unlink(other)
+    os.rmdir(spool)
+
+
+@test
+def spool_dir_says_where_uploads_spool():
+    spool = tempfile.mkdtemp(prefix="factord-spooldir-")
+    with Daemon(config="spool_dir = %s\n" % spool, debug_routes=True) as d:
+        st, js, _ = d.json("PUT", "/v1/debug/spool", b"x" * 100000,
+                           {"Content-Type": "application/octet-stream"})
+        check_eq(st, 200, str(js))
+        check(js["path"].startswith(spool + "/factord-spool-"), js["path"])
+    check_eq(spools(spool), [], "the spool went with its request")
+    os.rmdir(spool)
+
+
+# -- fault 9: ?ids= copied each id into a 256-byte buffer ---------------------------------
+
+@test
+def long_ids_are_looked_up_whole():
+    long_id, longer_id = "X" * 255, "X" * 300
+    with Daemon() as d:
+        for t, m in enumerate(MONTHS):
+            body = panel_csv(t).replace("S00,", long_id + ",").replace("S01,", longer_id + ",")
+            st, _, b = d.request("PUT", "/v1/panels/" + m, body, {"Content-Type": "text/csv"})
+            check_eq(st, 200, b[:200])
+        train_ipca(d)
+        st, js = d.get_json("/v1/models/m1/betas?month=2020-07&ids=" + longer_id)
+        check_eq(st, 200, str(js)[:200])
+        check_eq([r["id"] for r in js["securities"]], [longer_id])
+        st, _, body = d.request("GET", "/v1/models/m1/betas?month=2020-07&ids=" + "X" * 280)
+        d.check_error(st, body, 404, "unknown_security")
 
 
 if __name__ == "__main__":

@@ -51,7 +51,7 @@ TEST(imports_several_unsorted_months) {
     const char *path = write_file("long.csv", three_months);
     fd_import_result res;
     fd_error err;
-    int rc = fd_bulk_import_file(db, path, FD_UNITS_DECIMAL, 0, &res, &err);
+    int rc = fd_bulk_import_file(db, path, FD_UNITS_DECIMAL, NULL, &res, &err);
     if (rc) tl_fail(__FILE__, __LINE__, "%s", err.message);
     ASSERT_INT_EQ(rc, 0);
     ASSERT_INT_EQ(res.months, 3);
@@ -89,7 +89,7 @@ TEST(percent_units_scale_ret_only) {
     const char *path = write_file("pct.csv", "id,date,ret,x\nA,2021-05,2.89,2.89\n");
     fd_import_result res;
     fd_error err;
-    ASSERT_INT_EQ(fd_bulk_import_file(db, path, FD_UNITS_PERCENT, 0, &res, &err), 0);
+    ASSERT_INT_EQ(fd_bulk_import_file(db, path, FD_UNITS_PERCENT, NULL, &res, &err), 0);
     fd_import_result_free(&res);
     fd_panel p;
     ASSERT_INT_EQ(fd_store_panel_get(db, "2021-05", &p, &err), 0);
@@ -107,7 +107,7 @@ TEST(bad_input_changes_nothing) {
     fd_import_result res;
     fd_error err;
     const char *before = write_file("before.csv", "id,date,x\nOLD,2020-01,9\n");
-    ASSERT_INT_EQ(fd_bulk_import_file(db, before, FD_UNITS_DECIMAL, 0, &res, &err), 0);
+    ASSERT_INT_EQ(fd_bulk_import_file(db, before, FD_UNITS_DECIMAL, NULL, &res, &err), 0);
     fd_import_result_free(&res);
     const struct { const char *text, *code, *needle; } cases[] = {
         /* Duplicate id in the last month: found after earlier months were written. */
@@ -125,7 +125,7 @@ TEST(bad_input_changes_nothing) {
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         const char *path = write_file("bad.csv", cases[i].text);
-        int rc = fd_bulk_import_file(db, path, FD_UNITS_DECIMAL, 0, &res, &err);
+        int rc = fd_bulk_import_file(db, path, FD_UNITS_DECIMAL, NULL, &res, &err);
         if (rc != -1 || err.status != 400 || strcmp(err.code, cases[i].code) != 0 ||
             !strstr(err.message, cases[i].needle)) {
             tl_fail(__FILE__, __LINE__, "case %zu: rc %d, %d %s: %s", i, rc, err.status, err.code,
@@ -147,7 +147,8 @@ TEST(deadline_passed_writes_nothing) {
     const char *path = write_file("late.csv", three_months);
     fd_import_result res;
     fd_error err;
-    ASSERT_INT_EQ(fd_bulk_import_file(db, path, FD_UNITS_DECIMAL, fd_now() - 1, &res, &err), -1);
+    _Atomic double past = fd_now() - 1;
+    ASSERT_INT_EQ(fd_bulk_import_file(db, path, FD_UNITS_DECIMAL, &past, &res, &err), -1);
     ASSERT_INT_EQ(err.status, 503);
     ASSERT_STR_EQ(err.code, "timeout");
     ASSERT_INT_EQ(stored_months(db), 0);
@@ -171,7 +172,7 @@ TEST(many_months_round_trip) {
     ASSERT(db != NULL);
     fd_import_result res;
     fd_error err;
-    ASSERT_INT_EQ(fd_bulk_import_file(db, path, FD_UNITS_DECIMAL, 0, &res, &err), 0);
+    ASSERT_INT_EQ(fd_bulk_import_file(db, path, FD_UNITS_DECIMAL, NULL, &res, &err), 0);
     ASSERT_INT_EQ(res.months, 120);
     ASSERT_INT_EQ(res.rows, 60000);
     ASSERT_STR_EQ(res.first, "2000-01");

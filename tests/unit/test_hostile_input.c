@@ -115,9 +115,9 @@ TEST(bulk_import_rejects_nul_and_control_characters_and_writes_nothing) {
     snprintf(path, sizeof path, "%s/import.db", tl_tmpdir());
     ASSERT_INT_EQ(fd_db_open(path, &db, &err), 0);
     ASSERT_400(fd_bulk_import_file(db, write_file("nul.csv", nul, sizeof nul - 1),
-                                   FD_UNITS_DECIMAL, 0, &res, &err), err, "bad_csv", "line 3");
+                                   FD_UNITS_DECIMAL, NULL, &res, &err), err, "bad_csv", "line 3");
     ASSERT_400(fd_bulk_import_file(db, write_file("ctl.csv", ctl, sizeof ctl - 1),
-                                   FD_UNITS_DECIMAL, 0, &res, &err), err, "bad_id", "line 4");
+                                   FD_UNITS_DECIMAL, NULL, &res, &err), err, "bad_id", "line 4");
     ASSERT_INT_EQ(fd_store_panel_months(db, &months, &n, &err), 0);
     free(months);
     ASSERT_INT_EQ(n, 0);

@@ -130,7 +130,7 @@ static json_t *gamma_json(const fd_model *m, fd_error *err) {
         goto done;
     }
     for (size_t j = 0; j < P; j++) eye[j * P + j] = 1.0;
-    if (m->ops->betas(m, eye, P, g, err) < 0) goto done;
+    if (fd_model_betas_rows(m, eye, P, g, NULL, err) < 0) goto done;
     out = json_array();
     for (size_t j = 0; j < P; j++) {
         json_t *row = json_array();
@@ -217,7 +217,7 @@ int main(int argc, char **argv) {
         goto fail;
     bench_panels_free(&panels);
     checksum = checksum_json(&ds, &n_obs);
-    if (ops->create(hyper, ds.P, K, &m, &err) < 0) goto fail;
+    if (fd_model_create(ops, hyper, ds.P, K, &m, &err) < 0) goto fail;
 
     /* Each repeat fits a fresh model; the best time is reported (the machine is shared, so
      * the minimum is the least disturbed run), the last fit is evaluated. */
@@ -231,7 +231,7 @@ int main(int argc, char **argv) {
         if (r > 0) {
             fd_model_destroy(m);
             m = NULL;
-            if (ops->create(hyper, ds.P, K, &m, &err) < 0) goto fail;
+            if (fd_model_create(ops, hyper, ds.P, K, &m, &err) < 0) goto fail;
         }
         json_array_clear(log.seconds);
         json_array_clear(log.losses);

@@ -1,6 +1,8 @@
 /* fd_dataset: a model-ready sample, aligned as docs/design.md (data and timing) says: period t pairs the
  * rank-normalised characteristics of month t-1 with the returns realised in month t, so no
- * value of month t leaks into what prices month t.
+ * value of month t leaks into what prices month t. Periods are period contexts
+ * (factord/period.h), built by factord/context.h; fd_dataset_from_panels below is that
+ * builder over panels in memory.
  *
  * The dataset owns everything it points to; fd_dataset_free releases it. Read-only once
  * built, so several threads may read one dataset. */
@@ -10,23 +12,23 @@
 #include <stddef.h>
 
 #include "factord/error.h"
+#include "factord/factors.h"
 #include "factord/panel.h"
-
-typedef struct fd_period {
-    char month[FD_MONTH_LEN]; /* month t of the returns */
-    size_t n;                 /* securities with characteristics at t-1 and a return at t */
-    char **ids;               /* (n) security ids */
-    double *z;                /* (n, P) row-major: characteristics at t-1, normalised */
-    double *r;                /* (n) returns at t (excess returns when the RF was known) */
-    double *mktcap;           /* (n) market cap at t-1, NaN where missing; NULL if none */
-    double *x;                /* (P) managed portfolio (Z'Z)^{-1} Z' r */
-} fd_period;
+#include "factord/period.h"
 
 typedef struct fd_dataset {
     size_t T;                 /* periods */
     size_t P;                 /* characteristics per security (incl. a constant if asked) */
     char **col_names;         /* (P) */
     fd_period *periods;       /* (T) in month order */
+    size_t L;                 /* history steps of every period (0 or 1: none) */
+    size_t n_observed;        /* observed factor series of every period */
+    char **observed;          /* (n_observed) their names */
+    size_t n_macro;           /* macro series of every period */
+    char **macro;             /* (n_macro) their names */
+    struct fd_history *hist;  /* the months behind the periods' history (owned) */
+    struct fd_month **held;   /* (n_held) months the periods view (borrowed arrays) */
+    size_t n_held;
 } fd_dataset;
 
 void fd_dataset_init(fd_dataset *ds);
@@ -40,7 +42,7 @@ typedef struct fd_dataset_stats {
 } fd_dataset_stats;
 
 /* How fd_dataset_from_panels builds a sample. Zero-initialised means: every characteristic
- * column, no constant, raw returns. */
+ * column, no constant, raw returns, no history, no series. */
 typedef struct fd_dataset_opts {
     const char *const *columns; /* (n_columns) characteristic names, in this order; NULL =
                                    every column of the first panel, in its order */
@@ -49,6 +51,13 @@ typedef struct fd_dataset_opts {
     const double *rf;           /* (n panels) RF of each panel's month in decimals, NaN where
                                    unknown (raw returns that month); NULL = raw returns */
     fd_dataset_stats *stats;    /* optional out: what the build did */
+    size_t history;             /* L months of z and x history (0 or 1: none) */
+    const char *const *observed;         /* (n_observed) factor series wanted at t, */
+    size_t n_observed;
+    const struct fd_factor_table *factors; /* looked up in this table (NULL: all NaN) */
+    const char *const *macro;            /* (n_macro) macro series wanted at t-1, */
+    size_t n_macro;
+    const struct fd_factor_table *macro_table; /* looked up in this table */
 } fd_dataset_opts;
 
 /* Builds out from panels (n) in ascending, distinct month order: one period for every month

@@ -1,15 +1,16 @@
 /* Out-of-sample evaluation of a factor model, month by month (docs/metrics.md).
  *
  * An fd_eval accumulates test months in order. For month t (the return month) the caller
- * gives the period (z at t-1, r at t, mktcap at t-1, x_t), the betas beta(z_{t-1}) (n, K),
- * the realised factors f_t (K) and lambda_{t-1} (K), the mean of the factors known before t.
- * From these it derives:
- *   total R^2      1 - sum (r - beta f_t)^2 / sum r^2              (stocks; uncentred)
- *   predictive R^2 1 - sum (r - beta lambda)^2 / sum r^2
- *   the same two for managed portfolios x_t, with fitted x = (Z'Z)^{-1} Z' (beta f)
+ * gives the period (z at t-1, r at t, mktcap at t-1, x_t) and the model's predictions
+ * (fd_model_predict): the fitted returns rhat = alpha + beta' f_t with the realised factors,
+ * and the expected returns er = alpha + beta' lambda_{t-1} with the factor mean known
+ * before t. From these it derives:
+ *   total R^2      1 - sum (r - rhat)^2 / sum r^2                  (stocks; uncentred)
+ *   predictive R^2 1 - sum (r - er)^2 / sum r^2
+ *   the same two for managed portfolios x_t, with fitted x = (Z'Z)^{-1} Z' rhat
  *   market-adjusted total R^2 (seed 001): denominator sum (r - MktRF_t)^2 over months with
  *     a stored MktRF
- *   decile strategies on the expected return beta lambda: equal- and value-weighted,
+ *   decile strategies on the expected return er: equal- and value-weighted,
  *     long-short (top minus bottom) and long-only (top), with turnover and returns net of a
  *     proportional cost per unit of turnover
  *   monthly IC (Pearson) and rank IC (Spearman) of expected against realised returns.
@@ -34,9 +35,10 @@ typedef struct fd_eval_opts {
 int fd_eval_create(size_t K, size_t P, const fd_eval_opts *opts, fd_eval **out, fd_error *err);
 void fd_eval_destroy(fd_eval *ev);
 
-/* mktrf: the month's market excess return (decimal) or NaN when not stored. */
-int fd_eval_add_month(fd_eval *ev, const fd_period *p, const double *beta, const double *f,
-                      const double *lambda, double mktrf, fd_error *err);
+/* rhat, er (p->n) as above; mktrf: the month's market excess return (decimal) or NaN when
+ * not stored. */
+int fd_eval_add_month(fd_eval *ev, const fd_period *p, const double *rhat, const double *er,
+                      double mktrf, fd_error *err);
 
 /* Metrics so far: {"months","r2":{"total_r","pred_r","total_x","pred_x","total_r_mkt"},
  * "ic":{...},"strategies":{"ew_ls":{...},"ew_lo":..,"vw_ls":..,"vw_lo":..},

@@ -7,6 +7,8 @@
  *              drop measures what the betas lose.
  *   gradient = mean over securities, months and factors of |d beta_k / d z_j|, by central
  *              differences with step 1e-4 (model-agnostic; exact for linear betas).
+ * Predictions are fd_model_predict's (alpha included). For kinds with history, only the
+ * characteristics of t-1 (z itself, history step L-1) are perturbed.
  * Result: JSON array of {"characteristic","r2_drop","gradient"}, sorted by r2_drop
  * descending. Caller owns it. */
 #ifndef FACTORD_EVAL_IMPORTANCE_H

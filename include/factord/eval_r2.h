@@ -2,8 +2,8 @@
  *   total       1 - sum (r - beta' f_t - alpha)^2 / sum r^2     with the realised f_t
  *   predictive  the same with f_t replaced by lambda_t, the factor mean known before t
  * for stock returns r_t and for the managed portfolios x_t = (Z'Z)^{-1} Z' r_t (whose fitted
- * value is the managed portfolio of the fitted returns). alpha is fd_model_alpha (zero for
- * every model without an intercept).
+ * value is the managed portfolio of the fitted returns). Fitted values are fd_model_predict's
+ * (alpha + beta' f; alpha zero for every model without an intercept).
  *
  * fd_r2_accumulate adds one period to running sums, so rolling out-of-sample evaluations
  * can stitch windows; fd_r2_total / fd_r2_pred do a whole dataset. Thread-safe for distinct
@@ -22,7 +22,7 @@ typedef struct fd_r2_sums {
     size_t n_obs;        /* security-periods */
 } fd_r2_sums;
 
-/* rhat (p->n) = beta(z) f + alpha(z) for f (K). */
+/* rhat (p->n) = alpha + beta f for f (K): fd_model_predict. */
 int fd_r2_fitted(const fd_model *m, const fd_period *p, const double *f, double *rhat,
                  fd_error *err);
 /* Adds period p priced with factors f (K) to acc (zero-initialise it first). */

@@ -1,6 +1,6 @@
 /* The model kinds factord implements, each one fd_model_ops table (see factord/model.h).
- * The registry in src/models/model.c maps kind names to these tables; nothing else should
- * need them directly. */
+ * The registry in src/models/model.c maps kind names to these tables (adding a kind is one
+ * file and one line there); nothing else should need them directly. */
 #ifndef FACTORD_MODELS_H
 #define FACTORD_MODELS_H
 
@@ -15,23 +15,15 @@ extern const fd_model_ops fd_model_ops_ca3;
 
 /* Instrumented PCA (Kelly, Pruitt, Su 2019), alternating least squares in managed-portfolio
  * form (src/models/ipca*.c). Hyper-parameters: "intercept" (bool, default false: Gamma_alpha
- * = 0), "max_iter" (default 10000), "tol" (max absolute change of Gamma, and of F without an
- * intercept, between iterations; default 1e-10). */
+ * = 0; with it the betas op fills alpha = z Gamma_alpha), "max_iter" (default 10000), "tol"
+ * (max absolute change of Gamma, and of F without an intercept, between iterations; default
+ * 1e-10). */
 extern const fd_model_ops fd_model_ops_ipca;
 /* Static PCA of the managed portfolios (src/models/pca.c); no hyper-parameters. */
 extern const fd_model_ops fd_model_ops_pca;
 /* Predictive OLS on size, value and momentum (src/models/ols3.c); K = 1. Hyper "columns":
  * three column names or indices (default the first three). */
 extern const fd_model_ops fd_model_ops_ols3;
-
-/* IPCA's characteristic-implied alpha, alpha (n) = z (n, P) Gamma_alpha; zeros for a
- * restricted fit. m must be an ipca model. */
-int fd_ipca_alpha(const fd_model *m, const double *z, size_t n, double *alpha, fd_error *err);
-
-/* The part of the expected return outside beta' f: alpha (n) = the intercept term for
- * models that have one (ipca with "intercept": true), zeros for every other kind. A fitted
- * value is therefore beta' f + alpha. Thread-safe like betas. */
-int fd_model_alpha(const fd_model *m, const double *z, size_t n, double *alpha, fd_error *err);
 
 /* Helpers shared by the kinds' ops. 409 "not_fitted" naming m's kind unless fitted. */
 int fd_model_check_fitted(const fd_model *m, int fitted, fd_error *err);

@@ -19,6 +19,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 
+#include "factord/context.h"
 #include "factord/model.h"
 #include "factord/panel.h"
 #include "factord/store.h"
@@ -36,9 +37,11 @@ typedef struct fd_version {
     size_t T0;
     char (*months)[FD_MONTH_LEN]; /* (T0) month of each row of F */
     char train_to[FD_MONTH_LEN];
+    fd_context_spec cs;           /* what its period contexts hold (names point into spec) */
+    struct fd_design_cache *cache; /* the registry's months, which scoring reads through */
     atomic_int refs;              /* the registry's + one per pin */
     /* Memo of post-training factor realisations (scoring.c), keyed by month and the
-     * update stamps of the two panels they came from, so a replaced panel is recomputed. */
+     * update stamps of the panels they came from, so a replaced panel is recomputed. */
     pthread_mutex_t memo_mu;
     size_t memo_n, memo_cap;
     struct fd_factor_memo *memo;  /* (memo_n) */

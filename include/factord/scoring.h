@@ -20,30 +20,33 @@
 #include "factord/registry.h"
 #include "factord/store.h"
 
-/* z (n, Pc + add_constant): the named columns of panel p, rank-normalised within p, then a
- * constant column when add_constant. 422 "missing_columns" naming what p lacks. *z
- * malloc'd. */
-int fd_design_matrix(const fd_panel *p, char *const *names, size_t Pc, int add_constant,
-                     double **z, fd_error *err);
+/* The period contexts of version v (factord/context.h) read through the registry's cache of
+ * months (held by the dataset while it lives). */
+void fd_scoring_source(const fd_version *v, fd_db *db, fd_month *over, fd_month_source *src,
+                       fd_store_source *state);
 
-/* z (n, P): the version's columns of panel p, rank-normalised within p (+ constant when the
- * fit had one). 422 "missing_columns" naming the characteristics p lacks. *z malloc'd. */
-int fd_scoring_design(const fd_version *v, const fd_panel *p, double **z, fd_error *err);
+/* The forecast context of characteristics month `month` (every security of the month, in
+ * panel row order): ctx is freed by the caller with fd_dataset_free. over (may be NULL): an
+ * unstored month to use for `month` itself (inline scoring). 404 "no_panel"; 422
+ * "missing_columns" naming the characteristics the month lacks. */
+int fd_scoring_forecast(const fd_version *v, fd_db *db, const char *month, fd_month *over,
+                        fd_dataset *ctx, fd_error *err);
 
-/* beta (n, K) for the securities of p (all rows). *beta malloc'd. */
-int fd_scoring_betas(const fd_version *v, const fd_panel *p, double **beta, fd_error *err);
-
-/* The same two for a month of the registry's cache (its normalised design is computed
- * once per column set and kept with the month): beta (n, K) and er (n) = beta lambda for
- * every row of the cached panel. *beta and *er malloc'd. */
-int fd_scoring_cached_betas(const fd_version *v, fd_cached_month *m, double **beta,
+/* beta (n, K) of every row of month m (the cached month, held by the caller; n its rows);
+ * expected returns er (n) = alpha + beta lambda (fd_model_predict). *beta and *er malloc'd. */
+int fd_scoring_cached_betas(const fd_version *v, fd_db *db, fd_month *m, double **beta,
                             fd_error *err);
-int fd_scoring_cached_expected(const fd_version *v, fd_cached_month *m, const double *lambda,
-                               double **beta, double **er, fd_error *err);
+int fd_scoring_cached_expected(const fd_version *v, fd_db *db, fd_month *m,
+                               const double *lambda, double **beta, double **er,
+                               fd_error *err);
+/* The same for characteristics that are not stored (inline scoring): panel p dated
+ * p->month, its history (if the model reads any) from the store. */
+int fd_scoring_expected(const fd_version *v, fd_db *db, const fd_panel *p, const double *lambda,
+                        double **beta, double **er, fd_error *err);
 
-/* f (K): factor realisation of return month `month` from the stored panels month-1 and
- * month (excess returns when the version was fitted on them and RF is stored). 404
- * "no_panel" naming the missing month. */
+/* f (K): factor realisation of return month `month` from the stored panels the version's
+ * context reads (month-L .. month; excess returns when the version was fitted on them and RF
+ * is stored). 404 "no_panel" naming the missing month; 422 "no_returns", "no_overlap". */
 int fd_scoring_factor(const fd_version *v, fd_db *db, const char *month, double *f,
                       fd_error *err);
 
@@ -56,12 +59,8 @@ typedef struct fd_lambda_info {
 int fd_scoring_lambda(const fd_version *v, fd_db *db, const char *month, double *lambda,
                       fd_lambda_info *info, fd_error *err);
 
-/* Expected returns er (n) = beta lambda for the securities of p. */
-int fd_scoring_expected(const fd_version *v, const fd_panel *p, const double *lambda,
-                        double **beta_out, double **er, fd_error *err);
-
 /* Deciles of one month: buckets and weights from the expected returns, realised returns
- * when `next` (the cached panel of month t+1, may be NULL) is given. JSON:
+ * when `next` (the cached month t+1, may be NULL) is given. JSON:
  * {"n","weighting","portfolios":[{"portfolio","members","return"}...],
  *  "long_short":{"return"},"long_only":{"return"},"securities":[{"id","er","portfolio",
  *  "weight"}...],"missing_mktcap"}. */
@@ -69,7 +68,7 @@ int fd_scoring_expected(const fd_version *v, const fd_panel *p, const double *la
  * otherwise -1 with a 422 "too_few_securities" error saying how many there are. */
 int fd_scoring_deciles_check(const double *er, size_t n, int n_buckets, fd_error *err);
 json_t *fd_scoring_deciles_json(const fd_panel *p, const double *er,
-                                const fd_cached_month *next, int n_buckets,
+                                const fd_month *next, int n_buckets,
                                 fd_weighting how, size_t *missing_cap);
 
 /* The sort behind fd_scoring_deciles_json and fd_scoring_decile_series: buckets (n) and
@@ -77,7 +76,7 @@ json_t *fd_scoring_deciles_json(const fd_panel *p, const double *er,
  * (nb) each bucket's return realised in t+1 (next's returns matched by id; NaN without
  * next or its returns). All arrays are the caller's. *missing_cap: securities without a
  * market cap under value weights (weight 0). -1 when out of memory. */
-int fd_scoring_decile_sort(const fd_panel *p, const double *er, const fd_cached_month *next,
+int fd_scoring_decile_sort(const fd_panel *p, const double *er, const fd_month *next,
                            int n_buckets, fd_weighting how, int *bucket, double *w,
                            double *bret, size_t *missing_cap);
 

@@ -29,12 +29,14 @@
 int fd_model_name_valid(const char *name);
 
 /* Validates a declaration {"name","kind","k","hyper":{...},"columns":[...],
- * "excess_returns":bool,"add_constant":bool} (all but name, kind and k optional; add_constant
- * appends a column of ones named "const" to the characteristics): the name, the kind
- * (fd_model_kind), k >= 1, distinct non-empty column names, and the hyper-parameters by
- * creating and destroying a model. 400 naming the field on failure. Fills name, *kind (static
- * string), *k and *spec (new JSON for models.spec: {"hyper","columns","excess_returns",
- * "add_constant"}). */
+ * "excess_returns":bool,"add_constant":bool,"observed":[...],"macro":[...]} (all but name,
+ * kind and k optional; add_constant appends a column of ones named "const" to the
+ * characteristics; observed names stored factor series the model reads as month t's
+ * observed factors, macro names macro series it reads at t-1, both only for kinds whose
+ * ops->inputs say so): the name, the kind (fd_model_kind), k >= 1, distinct non-empty
+ * names, and the hyper-parameters by creating and destroying a model. 400 naming the field
+ * on failure. Fills name, *kind (static string), *k and *spec (new JSON for models.spec:
+ * {"hyper","columns","excess_returns","add_constant","observed","macro"}). */
 int fd_model_decl_parse(const json_t *body, char name[FD_MODEL_NAME_MAX + 1],
                         const char **kind, size_t *k, json_t **spec, fd_error *err);
 

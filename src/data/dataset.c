@@ -1,209 +1,84 @@
-/* Model-ready samples from stored monthly panels (see factord/dataset.h): alignment of
- * month t-1 characteristics with month t returns, normalisation, excess returns and the
- * managed portfolios. */
+/* fd_dataset_from_panels: the period context builder (factord/context.h) over panels in
+ * memory, for tests, benchmarks and the simulator (see factord/dataset.h). */
 #include "factord/dataset.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "factord/log.h"
-#include "factord/preprocess.h"
+#include "factord/context.h"
 
-void fd_dataset_init(fd_dataset *ds) { memset(ds, 0, sizeof *ds); }
+typedef struct panels_source {
+    const fd_panel *panels;
+    size_t n;
+    const fd_dataset_opts *opts;
+} panels_source;
 
-static void period_free(fd_period *p) {
-    for (size_t i = 0; p->ids && i < p->n; i++) free(p->ids[i]);
-    free(p->ids);
-    free(p->z);
-    free(p->r);
-    free(p->mktcap);
-    free(p->x);
-    memset(p, 0, sizeof *p);
-}
-
-void fd_dataset_free(fd_dataset *ds) {
-    if (!ds) return;
-    for (size_t t = 0; ds->periods && t < ds->T; t++) period_free(&ds->periods[t]);
-    for (size_t j = 0; ds->col_names && j < ds->P; j++) free(ds->col_names[j]);
-    free(ds->periods);
-    free(ds->col_names);
-    fd_dataset_init(ds);
-}
-
-/* glibc's qsort_r passes the panel, so the id sort needs no global state. */
-static int cmp_row_id(const void *a, const void *b, void *ctx) {
-    const fd_panel *p = ctx;
-    return strcmp(p->ids[*(const size_t *)a], p->ids[*(const size_t *)b]);
-}
-
-/* Row of `id` in p through rows (p->n_rows) sorted by id, or -1. */
-static long find_row(const fd_panel *p, const size_t *rows, const char *id) {
-    size_t lo = 0, hi = p->n_rows;
+static long panel_index(const panels_source *s, const char *key) {
+    size_t lo = 0, hi = s->n;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        int c = strcmp(p->ids[rows[mid]], id);
-        if (c == 0) return (long)rows[mid];
+        int c = strcmp(s->panels[mid].month, key);
+        if (c == 0) return (long)mid;
         if (c < 0) lo = mid + 1;
         else hi = mid;
     }
     return -1;
 }
 
-typedef struct build_ctx {
-    size_t n_sel;        /* selected characteristic columns */
-    const char *const *names;
-    int add_constant;
-    size_t P;            /* n_sel + add_constant */
-    fd_dataset_stats stats;
-} build_ctx;
-
-/* Period for month cur from characteristics of prev; *kept = 0 leaves p empty. */
-static int build_period(const build_ctx *c, const fd_panel *prev, const fd_panel *cur, double rf,
-                        fd_period *p, size_t *dropped, int *ridged, fd_error *err) {
-    size_t n_prev = prev->n_rows, P = c->P, kept = 0;
-    double *zfull = NULL;
-    size_t *rows = NULL;
-    long *col = NULL;
-    int rc = -1;
-
-    memset(p, 0, sizeof *p);
-    *dropped = 0;
-    *ridged = 0;
-    memcpy(p->month, cur->month, FD_MONTH_LEN);
-    zfull = malloc((n_prev ? n_prev : 1) * (c->n_sel ? c->n_sel : 1) * sizeof *zfull);
-    rows = malloc((cur->n_rows ? cur->n_rows : 1) * sizeof *rows);
-    col = malloc((c->n_sel ? c->n_sel : 1) * sizeof *col);
-    p->ids = calloc(n_prev ? n_prev : 1, sizeof *p->ids);
-    p->z = malloc((n_prev ? n_prev : 1) * (P ? P : 1) * sizeof *p->z);
-    p->r = malloc((n_prev ? n_prev : 1) * sizeof *p->r);
-    p->x = malloc((P ? P : 1) * sizeof *p->x);
-    if (prev->mktcap) p->mktcap = malloc((n_prev ? n_prev : 1) * sizeof *p->mktcap);
-    if (!zfull || !rows || !col || !p->ids || !p->z || !p->r || !p->x ||
-        (prev->mktcap && !p->mktcap)) {
-        fd_error_set(err, 500, "out_of_memory", "period %s: %zu securities", cur->month, n_prev);
-        goto out;
-    }
-
-    /* Normalise over the whole month t-1 cross-section: the same z then prices month t
-     * whether or not a security's return arrives, so scores never depend on the future. */
-    for (size_t j = 0; j < c->n_sel; j++) col[j] = fd_panel_col(prev, c->names[j]);
-    for (size_t i = 0; i < n_prev; i++)
-        for (size_t j = 0; j < c->n_sel; j++)
-            zfull[i * c->n_sel + j] = col[j] < 0 ? NAN : prev->values[i * prev->n_cols + col[j]];
-    if (fd_preprocess_rank_normalize(zfull, n_prev, c->n_sel, err) != 0) goto out;
-
-    for (size_t i = 0; i < cur->n_rows; i++) rows[i] = i;
-    qsort_r(rows, cur->n_rows, sizeof *rows, cmp_row_id, (void *)cur);
-    for (size_t i = 0; i < n_prev; i++) {
-        long j = find_row(cur, rows, prev->ids[i]);
-        if (j < 0 || isnan(cur->ret[j])) {
-            (*dropped)++;
-            continue;
-        }
-        p->ids[kept] = strdup(prev->ids[i]);
-        if (!p->ids[kept]) {
-            p->n = kept;
-            fd_error_set(err, 500, "out_of_memory", "period %s: security ids", cur->month);
-            goto out;
-        }
-        memcpy(p->z + kept * P, zfull + i * c->n_sel, c->n_sel * sizeof *zfull);
-        if (c->add_constant) p->z[kept * P + c->n_sel] = 1.0;
-        p->r[kept] = isnan(rf) ? cur->ret[j] : cur->ret[j] - rf;
-        if (p->mktcap) p->mktcap[kept] = prev->mktcap[i];
-        kept++;
-    }
-    p->n = kept;
-    if (kept > 0 &&
-        fd_preprocess_managed_portfolio(p->z, p->r, kept, P, p->x, ridged, err) != 0) {
-        fd_error_prefix(err, "period %s", cur->month);
-        goto out;
-    }
-    rc = 0;
-out:
-    free(zfull);
-    free(rows);
-    free(col);
-    if (rc != 0 || kept == 0) period_free(p);
-    return rc;
+static int panels_month(void *ctx, const char *key, fd_month **out, fd_error *err) {
+    panels_source *s = ctx;
+    long i = panel_index(s, key);
+    if (i < 0) return fd_error_set(err, 404, "no_panel", "no panel for %s", key);
+    return fd_month_borrow(&s->panels[i], "", out, err);
 }
 
-/* Resolves the selected column names and copies them into ds->col_names. */
-static int select_columns(const fd_panel *panels, size_t n, const fd_dataset_opts *opts,
-                          build_ctx *c, fd_dataset *ds, fd_error *err) {
-    static const char *const none[1] = {NULL};
-    if (opts && opts->columns) {
-        c->names = opts->columns;
-        c->n_sel = opts->n_columns;
-    } else {
-        c->names = n ? (const char *const *)panels[0].col_names : none;
-        c->n_sel = n ? panels[0].n_cols : 0;
+/* RF from opts->rf; other factors and macro series from opts' tables. */
+static int panels_series(void *ctx, fd_series_kind kind, const char *name, const char *key,
+                         double *value, fd_error *err) {
+    panels_source *s = ctx;
+    const fd_factor_table *t = kind == FD_SERIES_FACTOR ? s->opts->factors : s->opts->macro_table;
+    (void)err;
+    *value = NAN;
+    if (kind == FD_SERIES_FACTOR && strcmp(name, "RF") == 0) {
+        long i = s->opts->rf ? panel_index(s, key) : -1;
+        if (i >= 0) *value = s->opts->rf[i];
+        return 0;
     }
-    for (size_t j = 0; j < c->n_sel; j++) {
-        int seen = 0;
-        for (size_t k = 0; k < n && !seen; k++) seen = fd_panel_col(&panels[k], c->names[j]) >= 0;
-        if (!seen)
-            return fd_error_set(err, 422, "unknown_column",
-                                "column \"%s\" is in none of the %zu panels", c->names[j], n);
-    }
-    c->add_constant = opts && opts->add_constant;
-    c->P = c->n_sel + (c->add_constant ? 1 : 0);
-    ds->col_names = calloc(c->P ? c->P : 1, sizeof *ds->col_names);
-    if (!ds->col_names) return fd_error_set(err, 500, "out_of_memory", "column names");
-    ds->P = c->P;
-    for (size_t j = 0; j < c->P; j++) {
-        ds->col_names[j] = strdup(j < c->n_sel ? c->names[j] : "const");
-        if (!ds->col_names[j]) return fd_error_set(err, 500, "out_of_memory", "column names");
+    for (size_t m = 0; t && m < t->n_months; m++) {
+        if (strcmp(t->months[m], key) != 0) continue;
+        for (size_t j = 0; j < t->n_factors; j++)
+            if (strcmp(t->names[j], name) == 0) *value = t->values[m * t->n_factors + j];
     }
     return 0;
 }
 
 int fd_dataset_from_panels(const fd_panel *panels, size_t n, const fd_dataset_opts *opts,
                            fd_dataset *out, fd_error *err) {
-    build_ctx c;
-    memset(&c, 0, sizeof c);
+    static const fd_dataset_opts none;
+    panels_source state = {panels, n, opts ? opts : &none};
+    fd_month_source src = {panels_month, panels_series, &state, 0};
+    fd_context_spec cs = {0};
+    char from[FD_MONTH_LEN];
     fd_dataset_init(out);
     for (size_t i = 1; i < n; i++)
         if (strcmp(panels[i - 1].month, panels[i].month) >= 0)
             return fd_error_set(err, 422, "bad_order", "panel %zu (%s) does not follow %s", i,
                                 panels[i].month, panels[i - 1].month);
-    if (select_columns(panels, n, opts, &c, out, err) != 0) goto fail;
-    out->periods = calloc(n ? n : 1, sizeof *out->periods);
-    if (!out->periods) {
-        fd_error_set(err, 500, "out_of_memory", "%zu periods", n);
-        goto fail;
-    }
-    for (size_t i = 1; i < n; i++) {
-        char before[FD_MONTH_LEN];
-        double rf = NAN;
-        size_t dropped;
-        int ridged;
-        fd_period *p = &out->periods[out->T];
-        if (!panels[i].ret) continue;
-        fd_month_add(panels[i].month, -1, before);
-        if (strcmp(before, panels[i - 1].month) != 0) continue;
-        if (opts && opts->rf) rf = opts->rf[i];
-        if (build_period(&c, &panels[i - 1], &panels[i], rf, p, &dropped, &ridged, err) != 0)
-            goto fail;
-        c.stats.n_dropped += dropped;
-        if (p->n == 0) continue;
-        out->T++;
-        c.stats.n_excess += !isnan(rf);
-        c.stats.n_ridge += ridged != 0;
-    }
-    if (out->T == 0) {
-        fd_error_set(err, 422, "empty_dataset",
-                     "no month with returns follows a month with characteristics (%zu panels)",
-                     n);
-        goto fail;
-    }
-    if (c.stats.n_ridge)
-        fd_warn("dataset: %zu of %zu periods had fewer usable securities than the %zu "
-                "characteristics; their managed portfolios use a ridge",
-                c.stats.n_ridge, out->T, out->P);
-    if (opts && opts->stats) *opts->stats = c.stats;
-    return 0;
-fail:
-    fd_dataset_free(out);
-    return -1;
+    if (n < 2)
+        return fd_error_set(err, 422, "empty_dataset",
+                            "no month with returns follows a month with characteristics (%zu "
+                            "panels)", n);
+    opts = state.opts;
+    cs.columns = (char *const *)opts->columns;
+    cs.n_columns = opts->n_columns;
+    cs.add_constant = opts->add_constant;
+    cs.excess_returns = opts->rf != NULL;
+    cs.history = opts->history;
+    cs.observed = (char *const *)opts->observed;
+    cs.n_observed = opts->n_observed;
+    cs.macro = (char *const *)opts->macro;
+    cs.n_macro = opts->n_macro;
+    fd_month_add(panels[0].month, 1, from);
+    return fd_context_build(&cs, &src, from, panels[n - 1].month, out, opts->stats, err);
 }

@@ -4,7 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "factord/mat.h"
 
 #define FD_IMPORTANCE_STEP 1e-4
 
@@ -19,11 +18,12 @@ static int by_drop_desc(const void *a, const void *b) {
     return x < y ? 1 : (x > y ? -1 : 0);
 }
 
-/* Adds sum (r - beta f)^2 of one period to *sse. */
-static void add_sse(const fd_period *p, const double *beta, const double *f, size_t K,
-                    double *rhat, double *sse) {
-    fd_mat_vec(rhat, beta, f, p->n, K, 1.0, 0.0);
+/* Adds sum (r - rhat)^2 of period p, priced with factors f, to *sse. */
+static int add_sse(const fd_model *m, const fd_period *p, const double *f, double *rhat,
+                   double *sse, fd_error *err) {
+    if (fd_model_predict(m, p, f, 1, rhat, NULL, err)) return -1;
     for (size_t i = 0; i < p->n; i++) *sse += (p->r[i] - rhat[i]) * (p->r[i] - rhat[i]);
+    return 0;
 }
 
 int fd_eval_importance(const fd_model *m, const fd_dataset *ds, json_t **out, fd_error *err) {
@@ -50,21 +50,22 @@ int fd_eval_importance(const fd_model *m, const fd_dataset *ds, json_t **out, fd
     for (size_t j = 0; j < P; j++) imp[j].j = j;
     for (size_t t = 0; t < ds->T; t++) {
         const fd_period *p = &ds->periods[t];
-        if (m->ops->factors(m, p, f, err) || m->ops->betas(m, p->z, p->n, beta, err)) goto done;
-        add_sse(p, beta, f, K, rhat, &sse0);
+        fd_period q = *p; /* the period with characteristic j perturbed */
+        q.z = z;
+        q.borrowed |= FD_BORROW_Z;
+        if (fd_model_factors(m, p, f, err) || add_sse(m, p, f, rhat, &sse0, err)) goto done;
         for (size_t i = 0; i < p->n; i++) ss += p->r[i] * p->r[i];
         count += p->n * K;
         memcpy(z, p->z, p->n * P * sizeof *z);
         for (size_t j = 0; j < P; j++) {
             /* Median: 0 after rank normalisation. */
             for (size_t i = 0; i < p->n; i++) z[i * P + j] = 0.0;
-            if (m->ops->betas(m, z, p->n, beta, err)) goto done;
-            add_sse(p, beta, f, K, rhat, &imp[j].sse);
+            if (add_sse(m, &q, f, rhat, &imp[j].sse, err)) goto done;
             /* Central difference around the true values. */
             for (size_t i = 0; i < p->n; i++) z[i * P + j] = p->z[i * P + j] + FD_IMPORTANCE_STEP;
-            if (m->ops->betas(m, z, p->n, bplus, err)) goto done;
+            if (fd_model_betas(m, &q, bplus, NULL, err)) goto done;
             for (size_t i = 0; i < p->n; i++) z[i * P + j] = p->z[i * P + j] - FD_IMPORTANCE_STEP;
-            if (m->ops->betas(m, z, p->n, beta, err)) goto done;
+            if (fd_model_betas(m, &q, beta, NULL, err)) goto done;
             for (size_t a = 0; a < p->n * K; a++)
                 imp[j].grad_sum += fabs(bplus[a] - beta[a]) / (2.0 * FD_IMPORTANCE_STEP);
             for (size_t i = 0; i < p->n; i++) z[i * P + j] = p->z[i * P + j];

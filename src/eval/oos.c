@@ -8,7 +8,6 @@
 #include "factord/eval_concentration.h"
 #include "factord/eval_portfolio.h"
 #include "factord/eval_stats.h"
-#include "factord/mat.h"
 #include "factord/preprocess.h"
 
 enum { STRAT_EW_LS, STRAT_EW_LO, STRAT_VW_LS, STRAT_VW_LO, N_STRAT };
@@ -164,26 +163,22 @@ static int strategy_step(fd_eval *ev, int s, const fd_period *p, const int *buck
     return 0;
 }
 
-int fd_eval_add_month(fd_eval *ev, const fd_period *p, const double *beta, const double *f,
-                      const double *lambda, double mktrf, fd_error *err) {
-    size_t n = p->n, K = ev->K, P = ev->P;
+int fd_eval_add_month(fd_eval *ev, const fd_period *p, const double *rhat, const double *er,
+                      double mktrf, fd_error *err) {
+    size_t n = p->n, P = ev->P;
     int nb = ev->opts.n_buckets;
-    double *buf = malloc((3 * n + 2 * P + 2 * (size_t)nb + 1) * sizeof *buf);
+    double *buf = malloc((n + 2 * P + 2 * (size_t)nb + 1) * sizeof *buf);
     int *bucket = malloc((n + 1) * sizeof *bucket);
-    double *rhat, *er, *w, *xhat, *xpred, *bret;
+    double *w, *xhat, *xpred, *bret;
     int rc = -1;
     if (!buf || !bucket) {
         fd_error_set(err, 500, "out_of_memory", "evaluation of %s", p->month);
         goto done;
     }
-    rhat = buf;
-    er = rhat + n;
-    w = er + n;
+    w = buf;
     xhat = w + n;
     xpred = xhat + P;
     bret = xpred + P;
-    fd_mat_vec(rhat, beta, f, n, K, 1.0, 0.0);
-    fd_mat_vec(er, beta, lambda, n, K, 1.0, 0.0);
     fd_concentration_add(&ev->conc, p->month, (const char *const *)p->ids, p->r, rhat, er, n);
     double sse_total = 0.0, sse_pred = 0.0, ss = 0.0; /* this month's */
     for (size_t i = 0; i < n; i++) {
@@ -303,20 +298,21 @@ int fd_eval_model(const fd_model *m, const double *F0, size_t T0, const fd_datas
                   const double *mktrf, const fd_eval_opts *opts, fd_eval **out,
                   fd_error *err) {
     size_t K = m->K, nmax = 0;
-    double *fsum = calloc(K, sizeof *fsum), *lambda = calloc(K, sizeof *lambda);
-    double *f = calloc(K, sizeof *f), *beta = NULL;
+    double *fsum = calloc(K, sizeof *fsum);
+    double *FL = calloc(2 * K, sizeof *FL); /* (2, K): f_t, then lambda_{t-1} */
+    double *pred = NULL;                     /* (2, n): fitted, then expected returns */
     size_t seen = T0;
     fd_eval *ev = NULL;
     int rc = -1;
-    if (!fsum || !lambda || !f) {
+    if (!fsum || !FL) {
         fd_error_set(err, 500, "out_of_memory", "evaluation");
         goto done;
     }
     if (fd_eval_create(K, test->P, opts, &ev, err)) goto done;
     for (size_t t = 0; t < test->T; t++)
         if (test->periods[t].n > nmax) nmax = test->periods[t].n;
-    beta = malloc((nmax * K + 1) * sizeof *beta);
-    if (!beta) {
+    pred = malloc((2 * nmax + 1) * sizeof *pred);
+    if (!pred) {
         fd_error_set(err, 500, "out_of_memory", "evaluation");
         goto done;
     }
@@ -325,11 +321,11 @@ int fd_eval_model(const fd_model *m, const double *F0, size_t T0, const fd_datas
     for (size_t t = 0; t < test->T; t++) {
         const fd_period *p = &test->periods[t];
         /* lambda_{t-1}: mean of every factor realised before month t. */
-        for (size_t k = 0; k < K; k++) lambda[k] = seen ? fsum[k] / (double)seen : 0.0;
-        if (m->ops->betas(m, p->z, p->n, beta, err) || m->ops->factors(m, p, f, err) ||
-            fd_eval_add_month(ev, p, beta, f, lambda, mktrf ? mktrf[t] : NAN, err))
+        for (size_t k = 0; k < K; k++) FL[K + k] = seen ? fsum[k] / (double)seen : 0.0;
+        if (fd_model_factors(m, p, FL, err) || fd_model_predict(m, p, FL, 2, pred, NULL, err) ||
+            fd_eval_add_month(ev, p, pred, pred + p->n, mktrf ? mktrf[t] : NAN, err))
             goto done;
-        for (size_t k = 0; k < K; k++) fsum[k] += f[k];
+        for (size_t k = 0; k < K; k++) fsum[k] += FL[k];
         seen++;
     }
     *out = ev;
@@ -338,8 +334,7 @@ int fd_eval_model(const fd_model *m, const double *F0, size_t T0, const fd_datas
 done:
     fd_eval_destroy(ev);
     free(fsum);
-    free(lambda);
-    free(f);
-    free(beta);
+    free(FL);
+    free(pred);
     return rc;
 }

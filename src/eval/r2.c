@@ -5,22 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "factord/mat.h"
-#include "factord/models.h"
 #include "factord/preprocess.h"
 
 int fd_r2_fitted(const fd_model *m, const fd_period *p, const double *f, double *rhat,
                  fd_error *err) {
-    size_t n = p->n, K = m->K;
-    double *beta = malloc((n * K + 1) * sizeof *beta);
-    if (!beta) return fd_error_set(err, 500, "out_of_memory", "fitted returns of %s", p->month);
-    if (m->ops->betas(m, p->z, n, beta, err) != 0 || fd_model_alpha(m, p->z, n, rhat, err) != 0) {
-        free(beta);
-        return -1;
-    }
-    fd_mat_vec(rhat, beta, f, n, K, 1.0, 1.0); /* (n) alpha + beta f */
-    free(beta);
-    return 0;
+    return fd_model_predict(m, p, f, 1, rhat, NULL, err);
 }
 
 int fd_r2_accumulate(const fd_model *m, const fd_period *p, const double *f, fd_r2_sums *acc,
@@ -57,7 +46,7 @@ double fd_r2_value(double sse, double sst) { return sst > 0 ? 1.0 - sse / sst : 
 
 int fd_r2_factor_series(const fd_model *m, const fd_dataset *ds, double *F, fd_error *err) {
     for (size_t t = 0; t < ds->T; t++)
-        if (m->ops->factors(m, &ds->periods[t], F + t * m->K, err) != 0) return -1;
+        if (fd_model_factors(m, &ds->periods[t], F + t * m->K, err) != 0) return -1;
     return 0;
 }
 

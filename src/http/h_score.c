@@ -27,7 +27,7 @@ typedef struct selection {
 
 /* Takes the whole month from the registry's cache and resolves ?ids= (each listed id must
  * be in the month: 404 "unknown_security" otherwise; duplicates are reported once). */
-static int load_month(fd_request *req, fd_db *db, const char *month, fd_cached_month **out,
+static int load_month(fd_request *req, fd_db *db, const char *month, fd_month **out,
                       selection *sel, fd_error *err) {
     const char *ids = fd_request_query(req, "ids");
     const fd_panel *p;
@@ -36,7 +36,7 @@ static int load_month(fd_request *req, fd_db *db, const char *month, fd_cached_m
     *out = NULL;
     if (fd_design_cache_get(fd_registry_designs(req->app->registry), db, month, out, err))
         return -1;
-    p = fd_cached_panel(*out);
+    p = fd_month_panel(*out);
     sel->rows = malloc((p->n_rows + 1) * sizeof *sel->rows);
     if (!sel->rows) return fd_error_set(err, 500, "out_of_memory", "selection");
     if (!ids) {
@@ -52,7 +52,7 @@ static int load_month(fd_request *req, fd_db *db, const char *month, fd_cached_m
     if (!list || !taken) rc = fd_error_set(err, 500, "out_of_memory", "selection");
     for (char *id = list ? strtok_r(list, ",", &save) : NULL; rc == 0 && id;
          id = strtok_r(NULL, ",", &save)) {
-        long row = fd_cached_row(*out, id);
+        long row = fd_month_row(*out, id);
         if (row < 0)
             rc = fd_error_set(err, 404, "unknown_security",
                               "security \"%.200s\" is not in the panel of %s", id, month);
@@ -125,7 +125,7 @@ static json_t *rows_json(const fd_panel *p, const selection *sel, const double *
 static void handle_betas(fd_request *req, fd_response *resp) {
     serving s;
     fd_error err;
-    fd_cached_month *cm = NULL;
+    fd_month *cm = NULL;
     selection sel = {NULL, 0};
     double *beta = NULL;
     const char *month = month_param(req, "month", &err);
@@ -133,21 +133,21 @@ static void handle_betas(fd_request *req, fd_response *resp) {
         fd_response_from_error(resp, &err);
         return;
     }
-    if (load_month(req, s.db, month, &cm, &sel, &err) || fd_scoring_cached_betas(s.v, cm, &beta, &err)) {
+    if (load_month(req, s.db, month, &cm, &sel, &err) || fd_scoring_cached_betas(s.v, s.db, cm, &beta, &err)) {
         fd_response_from_error(resp, &err);
     } else if (fd_request_accepts(req, "text/csv")) {
-        respond_matrix_csv(resp, fd_cached_panel(cm), &sel, beta, s.v->K, "beta");
+        respond_matrix_csv(resp, fd_month_panel(cm), &sel, beta, s.v->K, "beta");
     } else {
         json_t *doc = version_json(s.v);
         json_object_set_new(doc, "month", json_string(month));
         json_object_set_new(doc, "k", json_integer((json_int_t)s.v->K));
         json_object_set_new(doc, "securities",
-                            rows_json(fd_cached_panel(cm), &sel, beta, s.v->K, "beta"));
+                            rows_json(fd_month_panel(cm), &sel, beta, s.v->K, "beta"));
         fd_response_json(resp, 200, doc);
     }
     free(sel.rows);
     free(beta);
-    fd_design_release(cm);
+    fd_month_release(cm);
     serving_close(req, &s);
 }
 
@@ -281,7 +281,7 @@ static json_t *lambda_json(const fd_version *v, const double *lambda, const fd_l
 
 /* Shared by expected returns and deciles: panel of month t, lambda_t, betas, er. */
 typedef struct scored {
-    fd_cached_month *cm;
+    fd_month *cm;
     const fd_panel *p; /* the cached month's panel */
     selection sel;
     double *lambda, *beta, *er;
@@ -294,13 +294,14 @@ static int score_month(fd_request *req, serving *s, const char *month, scored *s
     sc->lambda = malloc(s->v->K * sizeof *sc->lambda);
     if (!sc->lambda) return fd_error_set(err, 500, "out_of_memory", "lambda");
     if (load_month(req, s->db, month, &sc->cm, &sc->sel, err)) return -1;
-    sc->p = fd_cached_panel(sc->cm);
+    sc->p = fd_month_panel(sc->cm);
     if (fd_scoring_lambda(s->v, s->db, month, sc->lambda, &sc->li, err)) return -1;
-    return fd_scoring_cached_expected(s->v, sc->cm, sc->lambda, &sc->beta, &sc->er, err);
+    return fd_scoring_cached_expected(s->v, s->db, sc->cm, sc->lambda, &sc->beta, &sc->er,
+                                      err);
 }
 
 static void scored_free(scored *sc) {
-    fd_design_release(sc->cm);
+    fd_month_release(sc->cm);
     free(sc->sel.rows);
     free(sc->lambda);
     free(sc->beta);
@@ -392,7 +393,7 @@ static void handle_deciles(fd_request *req, fd_response *resp) {
     serving s;
     scored sc;
     fd_error err;
-    fd_cached_month *next = NULL;
+    fd_month *next = NULL;
     char next_month[FD_MONTH_LEN];
     int nb, have_next;
     fd_weighting how;
@@ -421,7 +422,7 @@ static void handle_deciles(fd_request *req, fd_response *resp) {
         fd_month_add(month, 1, next_month);
         have_next = fd_design_cache_get(fd_registry_designs(req->app->registry), s.db,
                                         next_month, &next, NULL) == 0 &&
-                    fd_cached_panel(next)->ret;
+                    fd_month_panel(next)->ret;
         json_t *doc = fd_scoring_deciles_json(sc.p, sc.er, have_next ? next : NULL, nb, how,
                                               &missing_cap);
         if (!doc) {
@@ -438,7 +439,7 @@ static void handle_deciles(fd_request *req, fd_response *resp) {
             fd_response_json(resp, 200, doc);
         }
     }
-    fd_design_release(next);
+    fd_month_release(next);
     scored_free(&sc);
     serving_close(req, &s);
 }
@@ -495,7 +496,7 @@ static void handle_score(fd_request *req, fd_response *resp) {
                      : fd_panel_parse_json(req->body, req->body_len, month, &p, &err);
     lambda = malloc(s.v->K * sizeof *lambda);
     if (parsed || !lambda || fd_scoring_lambda(s.v, s.db, month, lambda, &li, &err) ||
-        fd_scoring_expected(s.v, &p, lambda, &beta, &er, &err)) {
+        fd_scoring_expected(s.v, s.db, &p, lambda, &beta, &er, &err)) {
         if (!lambda) fd_error_set(&err, 500, "out_of_memory", "lambda");
         fd_response_from_error(resp, &err);
     } else if (how == FD_WEIGHT_VALUE && !p.mktcap) {

@@ -8,7 +8,6 @@
 #include "factord/model_store.h"
 #include "factord/eval_r2.h"
 #include "factord/eval_stats.h"
-#include "factord/mat.h"
 #include "factord/store_data.h"
 #include "factord/store_models.h"
 #include "factord/dataset_load.h"
@@ -30,21 +29,11 @@ static void inputs_free(window_inputs *in) {
     memset(in, 0, sizeof *in);
 }
 
-/* The characteristic columns the version was fitted on, without the constant the dataset
- * appends itself. */
-static json_t *fitted_columns(const json_t *spec) {
-    const json_t *names = json_object_get(spec, "col_names");
-    size_t P = json_array_size(names);
-    json_t *cols = json_array();
-    if (P && json_is_true(json_object_get(spec, "add_constant"))) P--;
-    for (size_t j = 0; j < P; j++) json_array_append(cols, json_array_get(names, j));
-    return cols;
-}
-
 static int inputs_load(fd_db *db, const char *model, int version, const char *from,
                        const char *to, int with_F0, window_inputs *in, fd_error *err) {
-    json_t *vj = NULL, *cols = NULL;
+    json_t *vj = NULL;
     char (*months)[FD_MONTH_LEN] = NULL;
+    fd_context_spec cs = {0};
     size_t K = 0;
     int rc = -1;
     memset(in, 0, sizeof *in);
@@ -55,9 +44,8 @@ static int inputs_load(fd_db *db, const char *model, int version, const char *fr
     if (with_F0 && fd_store_version_factors(db, model, version, &in->F0, &in->T0, &K, &months,
                                             err) != 0)
         goto out;
-    cols = fitted_columns(json_object_get(vj, "spec"));
-    if (fd_dataset_load(db, from, to, json_object_get(vj, "spec"), cols, &in->ds, NULL,
-                              err) != 0)
+    if (fd_context_spec_from_json(json_object_get(vj, "spec"), in->m->history, &cs, err) != 0 ||
+        fd_dataset_load(db, &cs, from, to, &in->ds, NULL, err) != 0)
         goto out;
     in->mkt = malloc((in->ds.T + 1) * sizeof *in->mkt);
     if (!in->mkt) {
@@ -71,7 +59,7 @@ static int inputs_load(fd_db *db, const char *model, int version, const char *fr
 out:
     if (rc != 0) inputs_free(in);
     json_decref(vj);
-    json_decref(cols);
+    fd_context_spec_free(&cs);
     free(months);
     return rc;
 }
@@ -156,7 +144,7 @@ static int stitch_window(fd_db *db, int64_t id, const fd_backtest_spec *s, int i
                          fd_eval **ev, stitched *st, fd_error *err) {
     fd_backtest_window_result res;
     window_inputs in;
-    double *beta = NULL, *er = NULL;
+    double *FL = NULL, *pred = NULL;
     size_t nmax = 1, K;
     int rc = -1;
     if (fd_store_backtest_window_get(db, id, idx, &res, err) != 0) return -1;
@@ -182,24 +170,25 @@ static int stitch_window(fd_db *db, int64_t id, const fd_backtest_spec *s, int i
     }
     for (size_t t = 0; t < in.ds.T; t++)
         if (in.ds.periods[t].n > nmax) nmax = in.ds.periods[t].n;
-    beta = malloc(nmax * K * sizeof *beta); /* (n, K) */
-    er = malloc(nmax * sizeof *er);         /* (n) expected returns beta lambda */
-    if (!beta || !er || stitched_grow(st, in.ds.T) != 0) {
+    FL = malloc(2 * K * sizeof *FL);       /* (2, K): f_t, then lambda_{t-1} */
+    pred = malloc(2 * nmax * sizeof *pred); /* (2, n): fitted, then expected returns */
+    if (!FL || !pred || stitched_grow(st, in.ds.T) != 0) {
         fd_error_set(err, 500, "out_of_memory", "stitching window %d", idx);
         goto out;
     }
     for (size_t t = 0; t < in.ds.T; t++) {
         const fd_period *p = &in.ds.periods[t];
-        const double *f = res.f + t * K, *lambda = res.lambda + t * K;
+        const double *er = pred + p->n;
         if (strcmp(p->month, res.months[t]) != 0) {
             fd_error_set(err, 409, "panels_changed", "window %d: month %s was evaluated as %s; "
                          "the panels changed", idx, p->month, res.months[t]);
             goto out;
         }
-        if (in.m->ops->betas(in.m, p->z, p->n, beta, err) != 0 ||
-            fd_eval_add_month(*ev, p, beta, f, lambda, in.mkt[t], err) != 0)
+        memcpy(FL, res.f + t * K, K * sizeof *FL);
+        memcpy(FL + K, res.lambda + t * K, K * sizeof *FL);
+        if (fd_model_predict(in.m, p, FL, 2, pred, NULL, err) != 0 ||
+            fd_eval_add_month(*ev, p, pred, er, in.mkt[t], err) != 0)
             goto out;
-        fd_mat_vec(er, beta, lambda, p->n, K, 1.0, 0.0);
         memcpy(st->months[st->T], p->month, FD_MONTH_LEN);
         st->window[st->T] = idx;
         st->ic[st->T] = fd_stats_pearson(er, p->r, p->n);
@@ -208,8 +197,8 @@ static int stitch_window(fd_db *db, int64_t id, const fd_backtest_spec *s, int i
     }
     rc = 0;
 out:
-    free(beta);
-    free(er);
+    free(FL);
+    free(pred);
     inputs_free(&in);
     fd_backtest_window_result_free(&res);
     return rc;

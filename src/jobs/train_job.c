@@ -9,6 +9,7 @@
 #include "factord/store_models.h"
 #include "factord/train.h"
 #include "factord/dataset_load.h"
+#include "factord/store_data.h"
 #include "train_internal.h"
 
 /* Share of the progress bar before the fit starts (loading data) and after it (statistics,
@@ -54,20 +55,30 @@ static int stopped(fd_error *err) {
 static json_t *version_spec(const json_t *model, const fd_dataset *train) {
     json_t *names = json_array();
     for (size_t j = 0; j < train->P; j++) json_array_append_new(names, json_string(train->col_names[j]));
-    return json_pack("{s:O,s:O,s:I,s:O,s:O,s:o,s:b,s:b}", "kind", json_object_get(model, "kind"),
-                     "k", json_object_get(model, "k"), "P", (json_int_t)train->P, "hyper",
-                     json_object_get(model, "hyper"), "columns",
+    return json_pack("{s:O,s:O,s:I,s:O,s:O,s:o,s:b,s:b,s:O,s:O}", "kind",
+                     json_object_get(model, "kind"), "k", json_object_get(model, "k"), "P",
+                     (json_int_t)train->P, "hyper", json_object_get(model, "hyper"), "columns",
                      json_object_get(model, "columns"), "col_names", names, "add_constant",
                      json_is_true(json_object_get(model, "add_constant")), "excess_returns",
-                     json_is_true(json_object_get(model, "excess_returns")));
+                     json_is_true(json_object_get(model, "excess_returns")), "observed",
+                     json_object_get(model, "observed"), "macro", json_object_get(model, "macro"));
 }
 
-/* The fitted columns without the constant the dataset appends itself. */
-static json_t *fitted_columns(const fd_dataset *train, int add_constant) {
-    json_t *cols = json_array();
-    size_t P = train->P - (add_constant && train->P ? 1 : 0);
-    for (size_t j = 0; j < P; j++) json_array_append_new(cols, json_string(train->col_names[j]));
-    return cols;
+/* The model's context spec, with the selection fixed before any data is read: the declared
+ * columns, or every column of the panel of from-1 (the first month the fit reads), so the
+ * model can be created (and say how much history it needs) before the datasets are built. */
+static int context_spec(fd_db *db, const json_t *mj, const char *from, json_t **resolved,
+                        fd_context_spec *cs, fd_error *err) {
+    json_t *cols = json_object_get(mj, "columns");
+    char prev[FD_MONTH_LEN];
+    *resolved = json_deep_copy(mj);
+    if (!*resolved) return fd_error_set(err, 500, "out_of_memory", "model spec");
+    if (!json_is_array(cols) || json_array_size(cols) == 0) {
+        fd_month_add(from, -1, prev);
+        if (fd_store_panel_columns(db, prev, &cols, err) != 0) return -1;
+        json_object_set_new(*resolved, "columns", cols);
+    }
+    return fd_context_spec_from_json(*resolved, 1, cs, err);
 }
 
 /* Writes the version and runs the commit hook in one transaction; retried when the store is
@@ -156,7 +167,8 @@ int fd_train_run(fd_db *db, const char *model, const fd_train_windows *w,
      * threads of their own. */
     fd_fit_opts fo = {fit_progress, &run, openblas_get_num_threads()};
     const fd_model_ops *ops;
-    json_t *mj = NULL, *stats = NULL, *spec = NULL, *vj = NULL;
+    json_t *mj = NULL, *resolved = NULL, *stats = NULL, *spec = NULL, *vj = NULL;
+    fd_context_spec cs = {0};
     fd_model *m = NULL;
     double *F = NULL, t0;
     void *blob = NULL;
@@ -175,20 +187,19 @@ int fd_train_run(fd_db *db, const char *model, const fd_train_windows *w,
     }
     if (fd_train_windows_check(db, w, err) != 0) goto out;
     if (report(&run, 0, NULL)) goto cancelled;
-    if (fd_dataset_load(db, w->train_from, w->train_to, mj, NULL, &train, &dstats, err))
-        goto out;
-    if (w->valid_from[0]) {
-        int add_constant = json_is_true(json_object_get(mj, "add_constant"));
-        json_t *cols = fitted_columns(&train, add_constant);
-        int lrc = fd_dataset_load(db, w->valid_from, w->valid_to, mj, cols, &valid,
-                                        NULL, err);
-        json_decref(cols);
-        if (lrc != 0) goto out;
+    if (context_spec(db, mj, w->train_from, &resolved, &cs, err) != 0) goto out;
+    {
+        fd_model_dims dims = {cs.n_columns + (cs.add_constant ? 1 : 0),
+                              (size_t)json_integer_value(json_object_get(mj, "k")),
+                              cs.n_observed, cs.n_macro};
+        if (ops->create(&dims, json_object_get(mj, "hyper"), &m, err) != 0) goto out;
     }
-    if (report(&run, TRAIN_PROGRESS_DATA, NULL)) goto cancelled;
-    if (ops->create(json_object_get(mj, "hyper"), train.P,
-                    (size_t)json_integer_value(json_object_get(mj, "k")), &m, err) != 0)
+    cs.history = m->history;
+    if (fd_dataset_load(db, &cs, w->train_from, w->train_to, &train, &dstats, err) ||
+        (w->valid_from[0] && fd_dataset_load(db, &cs, w->valid_from, w->valid_to, &valid, NULL,
+                                             err)))
         goto out;
+    if (report(&run, TRAIN_PROGRESS_DATA, NULL)) goto cancelled;
     t0 = wall_seconds();
     if (ops->fit(m, &train, valid.T ? &valid : NULL, &fo, err) != 0) {
         explain_singular(&train, err);
@@ -207,7 +218,7 @@ int fd_train_run(fd_db *db, const char *model, const fd_train_windows *w,
         goto out;
     }
     for (size_t t = 0; t < train.T; t++) memcpy(months[t], train.periods[t].month, FD_MONTH_LEN);
-    spec = version_spec(mj, &train);
+    spec = version_spec(resolved, &train);
     {
         fd_version_write vw = {
             .model = model, .spec = spec, .train_from = w->train_from, .train_to = w->train_to,
@@ -231,6 +242,8 @@ out:
     fd_model_destroy(m);
     fd_dataset_free(&train);
     fd_dataset_free(&valid);
+    fd_context_spec_free(&cs);
+    json_decref(resolved);
     json_decref(mj);
     json_decref(stats);
     json_decref(spec);

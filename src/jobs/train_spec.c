@@ -43,14 +43,44 @@ static int decl_columns(const json_t *cols, fd_error *err) {
     return rc;
 }
 
+/* A declaration's list of series names (absent or null: none): distinct non-empty strings,
+ * and only for kinds that read that kind of series. */
+static int decl_series(const json_t *list, const char *field, const fd_model_ops *ops,
+                       unsigned needs, size_t *n, fd_error *err) {
+    size_t i;
+    json_t *c;
+    *n = 0;
+    if (!list || json_is_null(list)) return 0;
+    if (!json_is_array(list))
+        return fd_error_set(err, 400, "bad_model", "%s: expected an array of series names",
+                            field);
+    if (json_array_size(list) && !(ops->inputs & needs))
+        return fd_error_set(err, 400, "bad_model", "%s: the %s kind does not read %s", field,
+                            ops->kind, needs == FD_INPUTS_OBSERVED ? "observed factor series"
+                                                                    : "macro series");
+    json_array_foreach(list, i, c) {
+        const char *s = json_string_value(c);
+        if (!s || !s[0] || strlen(s) > 64)
+            return fd_error_set(err, 400, "bad_model", "%s[%zu]: expected a series name of 1 "
+                                "to 64 characters", field, i);
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(s, json_string_value(json_array_get(list, j))) == 0)
+                return fd_error_set(err, 400, "bad_model", "%s[%zu]: \"%s\" is listed twice",
+                                    field, i, s);
+    }
+    *n = json_array_size(list);
+    return 0;
+}
+
 int fd_model_decl_parse(const json_t *body, char name[FD_MODEL_NAME_MAX + 1],
                         const char **kind, size_t *k, json_t **spec, fd_error *err) {
     static const char *const known[] = {"name", "kind", "k", "hyper", "columns",
-                                        "excess_returns", "add_constant", NULL};
-    const json_t *jname, *jkind, *jk, *hyper, *cols, *excess, *constant;
+                                        "excess_returns", "add_constant", "observed", "macro",
+                                        NULL};
+    const json_t *jname, *jkind, *jk, *hyper, *cols, *excess, *constant, *observed, *macro;
     const fd_model_ops *ops;
     fd_model *probe = NULL;
-    size_t P;
+    fd_model_dims dims;
     *spec = NULL;
     if (!json_is_object(body))
         return fd_error_set(err, 400, "bad_model", "expected a JSON object");
@@ -80,23 +110,33 @@ int fd_model_decl_parse(const json_t *body, char name[FD_MODEL_NAME_MAX + 1],
     constant = json_object_get(body, "add_constant");
     if (constant && !json_is_boolean(constant))
         return fd_error_set(err, 400, "bad_model", "add_constant: expected true or false");
+    observed = json_object_get(body, "observed");
+    macro = json_object_get(body, "macro");
+    memset(&dims, 0, sizeof dims);
+    if (decl_series(observed, "observed", ops, FD_INPUTS_OBSERVED, &dims.n_observed, err) ||
+        decl_series(macro, "macro", ops, FD_INPUTS_MACRO, &dims.n_macro, err))
+        return -1;
     *k = (size_t)json_integer_value(jk);
     /* The hyper-parameters are the model's to judge; P is not known before training, so
      * probe with the declared column count (or a nominal one). */
-    P = (json_is_array(cols) ? json_array_size(cols) : *k + 1) + json_is_true(constant);
+    dims.P = (json_is_array(cols) ? json_array_size(cols) : *k + 1) + json_is_true(constant);
+    dims.K = *k;
     if (!json_is_object(hyper)) hyper = NULL;
     {
         json_t *empty = hyper ? NULL : json_object();
-        int rc = ops->create(hyper ? hyper : empty, P, *k, &probe, err);
+        int rc = ops->create(&dims, hyper ? hyper : empty, &probe, err);
         json_decref(empty);
         if (rc != 0) return fd_error_prefix(err, "hyper");
         fd_model_destroy(probe);
     }
     snprintf(name, FD_MODEL_NAME_MAX + 1, "%s", json_string_value(jname));
     *kind = ops->kind;
-    *spec = json_pack("{s:o,s:O,s:b,s:b}", "hyper", hyper ? json_deep_copy(hyper) : json_object(),
-                      "columns", json_is_array(cols) ? cols : json_null(), "excess_returns",
-                      json_is_true(excess), "add_constant", json_is_true(constant));
+    *spec = json_pack("{s:o,s:O,s:b,s:b,s:o,s:o}", "hyper",
+                      hyper ? json_deep_copy(hyper) : json_object(), "columns",
+                      json_is_array(cols) ? cols : json_null(), "excess_returns",
+                      json_is_true(excess), "add_constant", json_is_true(constant), "observed",
+                      json_is_array(observed) ? json_deep_copy(observed) : json_array(), "macro",
+                      json_is_array(macro) ? json_deep_copy(macro) : json_array());
     return 0;
 }
 

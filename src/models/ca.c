@@ -35,8 +35,9 @@ static const fd_model_ops *ca_ops(size_t n_hidden) {
     return ops[n_hidden];
 }
 
-static int ca_new(size_t n_hidden, const json_t *hyper, size_t P, size_t K, fd_ca_model **out,
-                  fd_error *err) {
+static int ca_new(size_t n_hidden, const fd_model_dims *d, const json_t *hyper,
+                  fd_ca_model **out, fd_error *err) {
+    size_t P = d->P, K = d->K;
     fd_ca_model *m;
     fd_ca_hyper h;
     *out = NULL;
@@ -47,9 +48,7 @@ static int ca_new(size_t n_hidden, const json_t *hyper, size_t P, size_t K, fd_c
                             "and 1 <= K <= 1000 factors (got P = %zu, K = %zu)", P, K);
     m = calloc(1, sizeof *m);
     if (!m) return fd_error_set(err, 500, "out_of_memory", "allocating the model");
-    m->base.ops = ca_ops(n_hidden);
-    m->base.P = P;
-    m->base.K = K;
+    fd_model_init(&m->base, ca_ops(n_hidden), d);
     m->hyper = h;
     fd_ca_net_layout(&m->net, P, K, n_hidden, ca_hidden);
     m->params = calloc((size_t)h.ensemble * m->net.n_total, sizeof *m->params);
@@ -76,11 +75,13 @@ static int not_fitted(fd_error *err) {
     return fd_error_set(err, 409, "not_fitted", "the model has not been fitted");
 }
 
-static int ca_betas(const fd_model *base, const double *z, size_t n, double *beta,
+static int ca_betas(const fd_model *base, const fd_period *p, double *beta, double *alpha,
                     fd_error *err) {
     const fd_ca_model *m = (const fd_ca_model *)base;
     const fd_ca_net *net = &m->net;
-    size_t K = net->K, chunk = n < CA_CHUNK ? n : CA_CHUNK;
+    const double *z = p->z;
+    size_t n = p->n, K = net->K, chunk = n < CA_CHUNK ? n : CA_CHUNK;
+    (void)alpha; /* no intercept */
     double inv = 1.0 / (double)m->hyper.ensemble;
     if (!m->fitted) return not_fitted(err);
     if (n == 0) return 0;
@@ -142,12 +143,13 @@ static int ca_save(const fd_model *base, void **blob, size_t *len, fd_error *err
 }
 
 /* The blob must describe exactly the network that kind, P, K and hyper build. */
-static int ca_load(size_t n_hidden, const json_t *hyper, size_t P, size_t K, const void *blob,
-                   size_t len, fd_model **out, fd_error *err) {
+static int ca_load(size_t n_hidden, const fd_model_dims *d, const json_t *hyper,
+                   const void *blob, size_t len, fd_model **out, fd_error *err) {
+    size_t P = d->P, K = d->K;
     fd_ca_model *m;
     ca_header h;
     *out = NULL;
-    if (ca_new(n_hidden, hyper, P, K, &m, err) != 0) return -1;
+    if (ca_new(n_hidden, d, hyper, &m, err) != 0) return -1;
     const fd_ca_net *net = &m->net;
     size_t bytes = (size_t)m->hyper.ensemble * net->n_total * sizeof(double);
     int same = len >= sizeof h;
@@ -175,16 +177,16 @@ static int ca_load(size_t n_hidden, const json_t *hyper, size_t P, size_t K, con
 
 /* One create/load pair per kind: the kind fixes the number of hidden layers. */
 #define CA_KIND(N)                                                                        \
-    static int ca##N##_create(const json_t *hyper, size_t P, size_t K, fd_model **out,    \
+    static int ca##N##_create(const fd_model_dims *d, const json_t *hyper, fd_model **out,\
                               fd_error *err) {                                            \
         fd_ca_model *m;                                                                   \
-        if (ca_new(N, hyper, P, K, &m, err) != 0) return -1;                              \
+        if (ca_new(N, d, hyper, &m, err) != 0) return -1;                                 \
         *out = &m->base;                                                                  \
         return 0;                                                                         \
     }                                                                                     \
-    static int ca##N##_load(const json_t *hyper, size_t P, size_t K, const void *blob,    \
+    static int ca##N##_load(const fd_model_dims *d, const json_t *hyper, const void *blob,\
                             size_t len, fd_model **out, fd_error *err) {                  \
-        return ca_load(N, hyper, P, K, blob, len, out, err);                              \
+        return ca_load(N, d, hyper, blob, len, out, err);                                 \
     }                                                                                     \
     const fd_model_ops fd_model_ops_ca##N = {                                             \
         .kind = "ca" #N, .create = ca##N##_create, .fit = ca_fit, .betas = ca_betas,      \

@@ -66,7 +66,9 @@ static int parse_hyper(const json_t *hyper, int *intercept, int *max_iter, doubl
     return 0;
 }
 
-static int ipca_create(const json_t *hyper, size_t P, size_t K, fd_model **out, fd_error *err) {
+static int ipca_create(const fd_model_dims *d, const json_t *hyper, fd_model **out,
+                       fd_error *err) {
+    size_t P = d->P, K = d->K;
     int intercept, max_iter, accelerate;
     double tol;
     ipca_model *m;
@@ -78,9 +80,8 @@ static int ipca_create(const json_t *hyper, size_t P, size_t K, fd_model **out, 
                             intercept ? " + 1 (intercept)" : "", K, P);
     m = calloc(1, sizeof *m + (P * K + P) * sizeof(double));
     if (!m) return fd_error_set(err, 500, "out_of_memory", "ipca model (P=%zu, K=%zu)", P, K);
-    m->base.ops = &fd_model_ops_ipca;
-    m->base.P = P;
-    m->base.K = K;
+    fd_model_init(&m->base, &fd_model_ops_ipca, d);
+    m->base.has_alpha = intercept;
     m->intercept = intercept;
     m->max_iter = max_iter;
     m->tol = tol;
@@ -107,21 +108,13 @@ static int ipca_fit(fd_model *base, const fd_dataset *train, const fd_dataset *v
     return 0;
 }
 
-static int ipca_betas(const fd_model *base, const double *z, size_t n, double *beta,
+/* beta (n, K) = z Gamma_beta; alpha (n) = z Gamma_alpha (zeros for a restricted fit). */
+static int ipca_betas(const fd_model *base, const fd_period *p, double *beta, double *alpha,
                       fd_error *err) {
     const ipca_model *m = (const ipca_model *)base;
     if (fd_model_check_fitted(&m->base, m->fitted, err) != 0) return -1;
-    fd_mat_mul_nn(beta, z, m->gamma_beta, n, base->K, base->P, 1.0, 0.0); /* (n, K) */
-    return 0;
-}
-
-int fd_ipca_alpha(const fd_model *base, const double *z, size_t n, double *alpha,
-                  fd_error *err) {
-    const ipca_model *m = (const ipca_model *)base;
-    if (base->ops != &fd_model_ops_ipca)
-        return fd_error_set(err, 500, "wrong_kind", "fd_ipca_alpha on a %s model", base->ops->kind);
-    if (fd_model_check_fitted(&m->base, m->fitted, err) != 0) return -1;
-    fd_mat_vec(alpha, z, m->gamma_alpha, n, base->P, 1.0, 0.0); /* (n) */
+    fd_mat_mul_nn(beta, p->z, m->gamma_beta, p->n, base->K, base->P, 1.0, 0.0); /* (n, K) */
+    if (alpha && m->intercept) fd_mat_vec(alpha, p->z, m->gamma_alpha, p->n, base->P, 1.0, 0.0);
     return 0;
 }
 
@@ -170,9 +163,9 @@ static int ipca_save(const fd_model *base, void **blob, size_t *len, fd_error *e
     return 0;
 }
 
-static int ipca_load(const json_t *hyper, size_t P, size_t K, const void *blob, size_t len,
+static int ipca_load(const fd_model_dims *d, const json_t *hyper, const void *blob, size_t len,
                      fd_model **out, fd_error *err) {
-    size_t n = P * K + P;
+    size_t P = d->P, K = d->K, n = P * K + P;
     ipca_head h;
     ipca_model *m;
     *out = NULL;
@@ -186,7 +179,7 @@ static int ipca_load(const json_t *hyper, size_t P, size_t K, const void *blob, 
         return fd_error_set(err, 422, "bad_blob",
                             "ipca blob holds L=%u, K=%u in %zu bytes; expected L=%zu, K=%zu",
                             h.L, h.K, len, P, K);
-    if (ipca_create(hyper, P, K, out, err) != 0) return -1;
+    if (ipca_create(d, hyper, out, err) != 0) return -1;
     m = (ipca_model *)*out;
     if ((uint32_t)m->intercept != h.intercept) {
         fd_model_destroy(*out);

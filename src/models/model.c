@@ -1,4 +1,4 @@
-/* The registry of model kinds (see factord/model.h and factord/models.h). */
+/* The registry of model kinds (see factord/model.h; the list is kinds.h). */
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -6,14 +6,14 @@
 
 #include "factord/models.h"
 
+#define FD_KIND(name) extern const fd_model_ops fd_model_ops_##name;
+#include "kinds.h"
+#undef FD_KIND
+
 static const fd_model_ops *const kinds[] = {
-    &fd_model_ops_ols3,
-    &fd_model_ops_pca,
-    &fd_model_ops_ipca,
-    &fd_model_ops_ca0,
-    &fd_model_ops_ca1,
-    &fd_model_ops_ca2,
-    &fd_model_ops_ca3,
+#define FD_KIND(name) &fd_model_ops_##name,
+#include "kinds.h"
+#undef FD_KIND
 };
 
 #define N_KINDS (sizeof kinds / sizeof *kinds)
@@ -40,10 +40,15 @@ const char *fd_model_kind_names(void) {
     return kind_names;
 }
 
-int fd_model_alpha(const fd_model *m, const double *z, size_t n, double *alpha, fd_error *err) {
-    if (m->ops == &fd_model_ops_ipca) return fd_ipca_alpha(m, z, n, alpha, err);
-    memset(alpha, 0, n * sizeof *alpha);
-    return 0;
+const fd_model_ops *fd_model_kind_at(size_t i) { return i < N_KINDS ? kinds[i] : NULL; }
+
+void fd_model_init(fd_model *m, const fd_model_ops *ops, const fd_model_dims *d) {
+    m->ops = ops;
+    m->dims = *d;
+    m->P = d->P;
+    m->K = d->K;
+    m->history = 1;
+    m->has_alpha = 0;
 }
 
 int fd_model_check_fitted(const fd_model *m, int fitted, fd_error *err) {

@@ -25,7 +25,11 @@ int fd_model_load_version(fd_db *db, const char *model, int version, fd_model **
         goto out;
     }
     if (fd_store_version_weights(db, model, version, &blob, &len, err) != 0) goto out;
-    rc = ops->load(json_object_get(spec, "hyper"), (size_t)P, (size_t)K, blob, len, out, err);
+    {
+        fd_model_dims dims = {(size_t)P, (size_t)K, json_array_size(json_object_get(spec, "observed")),
+                              json_array_size(json_object_get(spec, "macro"))};
+        rc = ops->load(&dims, json_object_get(spec, "hyper"), blob, len, out, err);
+    }
     if (rc != 0) fd_error_prefix(err, "loading %s version %d", model, version);
 out:
     free(blob);

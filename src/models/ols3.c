@@ -73,7 +73,9 @@ static int parse_columns(ols3_model *m, const json_t *hyper, fd_error *err) {
     return 0;
 }
 
-static int ols3_create(const json_t *hyper, size_t P, size_t K, fd_model **out, fd_error *err) {
+static int ols3_create(const fd_model_dims *d, const json_t *hyper, fd_model **out,
+                       fd_error *err) {
+    size_t K = d->K;
     ols3_model *m;
     *out = NULL;
     if (K != 1)
@@ -81,9 +83,7 @@ static int ols3_create(const json_t *hyper, size_t P, size_t K, fd_model **out, 
                             "ols3 is a predictive regression: K must be 1 (got %zu)", K);
     m = calloc(1, sizeof *m);
     if (!m) return fd_error_set(err, 500, "out_of_memory", "ols3 model");
-    m->base.ops = &fd_model_ops_ols3;
-    m->base.P = P;
-    m->base.K = 1;
+    fd_model_init(&m->base, &fd_model_ops_ols3, d);
     if (parse_columns(m, hyper, err) != 0) {
         free(m);
         return -1;
@@ -155,13 +155,14 @@ static int ols3_fit(fd_model *base, const fd_dataset *train, const fd_dataset *v
     return 0;
 }
 
-static int ols3_betas(const fd_model *base, const double *z, size_t n, double *beta,
+static int ols3_betas(const fd_model *base, const fd_period *p, double *beta, double *alpha,
                       fd_error *err) {
     const ols3_model *m = (const ols3_model *)base;
     double x[OLS3_NCOLS + 1];
+    (void)alpha; /* the constant is in the "beta" (the fitted value), priced by f = 1 */
     if (fd_model_check_fitted(&m->base, m->fitted, err) != 0) return -1;
-    for (size_t i = 0; i < n; i++) {
-        regressors(m, z + i * base->P, x);
+    for (size_t i = 0; i < p->n; i++) {
+        regressors(m, p->z + i * base->P, x);
         beta[i] = 0;
         for (size_t a = 0; a <= OLS3_NCOLS; a++) beta[i] += m->coef[a] * x[a];
     }
@@ -190,8 +191,9 @@ static int ols3_save(const fd_model *base, void **blob, size_t *len, fd_error *e
     return 0;
 }
 
-static int ols3_load(const json_t *hyper, size_t P, size_t K, const void *blob, size_t len,
+static int ols3_load(const fd_model_dims *d, const json_t *hyper, const void *blob, size_t len,
                      fd_model **out, fd_error *err) {
+    size_t P = d->P;
     ols3_head h;
     ols3_model *m;
     *out = NULL;
@@ -206,7 +208,7 @@ static int ols3_load(const json_t *hyper, size_t P, size_t K, const void *blob, 
         if (h.col[j] >= P)
             return fd_error_set(err, 422, "bad_blob", "ols3 blob column %u out of range",
                                 h.col[j]);
-    if (ols3_create(hyper, P, K, out, err) != 0) return -1;
+    if (ols3_create(d, hyper, out, err) != 0) return -1;
     m = (ols3_model *)*out;
     for (size_t j = 0; j < OLS3_NCOLS; j++) m->col[j] = h.col[j];
     memcpy(m->coef, (const unsigned char *)blob + sizeof h, sizeof m->coef);

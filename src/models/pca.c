@@ -32,7 +32,9 @@ typedef struct pca_model {
     double gamma[]; /* (P, K) row-major */
 } pca_model;
 
-static int pca_create(const json_t *hyper, size_t P, size_t K, fd_model **out, fd_error *err) {
+static int pca_create(const fd_model_dims *d, const json_t *hyper, fd_model **out,
+                      fd_error *err) {
+    size_t P = d->P, K = d->K;
     pca_model *m;
     *out = NULL;
     if (hyper && !json_is_null(hyper) && !(json_is_object(hyper) && json_object_size(hyper) == 0))
@@ -41,9 +43,7 @@ static int pca_create(const json_t *hyper, size_t P, size_t K, fd_model **out, f
         return fd_error_set(err, 400, "bad_k", "pca needs 1 <= K <= P: K = %zu, P = %zu", K, P);
     m = calloc(1, sizeof *m + P * K * sizeof(double));
     if (!m) return fd_error_set(err, 500, "out_of_memory", "pca model");
-    m->base.ops = &fd_model_ops_pca;
-    m->base.P = P;
-    m->base.K = K;
+    fd_model_init(&m->base, &fd_model_ops_pca, d);
     *out = &m->base;
     return 0;
 }
@@ -83,11 +83,12 @@ static int pca_fit(fd_model *base, const fd_dataset *train, const fd_dataset *va
     return 0;
 }
 
-static int pca_betas(const fd_model *base, const double *z, size_t n, double *beta,
+static int pca_betas(const fd_model *base, const fd_period *p, double *beta, double *alpha,
                      fd_error *err) {
     const pca_model *m = (const pca_model *)base;
+    (void)alpha; /* no intercept */
     if (fd_model_check_fitted(&m->base, m->fitted, err) != 0) return -1;
-    fd_mat_mul_nn(beta, z, m->gamma, n, base->K, base->P, 1.0, 0.0); /* (n, K) */
+    fd_mat_mul_nn(beta, p->z, m->gamma, p->n, base->K, base->P, 1.0, 0.0); /* (n, K) */
     return 0;
 }
 
@@ -125,8 +126,9 @@ static int pca_save(const fd_model *base, void **blob, size_t *len, fd_error *er
     return 0;
 }
 
-static int pca_load(const json_t *hyper, size_t P, size_t K, const void *blob, size_t len,
+static int pca_load(const fd_model_dims *d, const json_t *hyper, const void *blob, size_t len,
                     fd_model **out, fd_error *err) {
+    size_t P = d->P, K = d->K;
     pca_head h;
     *out = NULL;
     if (len < sizeof h || memcmp(blob, PCA_MAGIC, 4) != 0)
@@ -139,7 +141,7 @@ static int pca_load(const json_t *hyper, size_t P, size_t K, const void *blob, s
         return fd_error_set(err, 422, "bad_blob",
                             "pca blob holds P=%u, K=%u in %zu bytes; expected P=%zu, K=%zu",
                             h.P, h.K, len, P, K);
-    if (pca_create(hyper, P, K, out, err) != 0) return -1;
+    if (pca_create(d, hyper, out, err) != 0) return -1;
     memcpy(((pca_model *)*out)->gamma, (const unsigned char *)blob + sizeof h,
            P * K * sizeof(double));
     ((pca_model *)*out)->fitted = 1;

@@ -6,10 +6,10 @@
 
 #include "factord/scoring.h"
 
-int fd_scoring_decile_sort(const fd_panel *p, const double *er, const fd_cached_month *next,
+int fd_scoring_decile_sort(const fd_panel *p, const double *er, const fd_month *next,
                            int nb, fd_weighting how, int *bucket, double *w, double *bret,
                            size_t *missing_cap) {
-    const fd_panel *np = next ? fd_cached_panel(next) : NULL;
+    const fd_panel *np = next ? fd_month_panel(next) : NULL;
     size_t n = p->n_rows;
     double *r1 = malloc((n ? n : 1) * sizeof *r1);
     if (!r1) return -1;
@@ -17,7 +17,7 @@ int fd_scoring_decile_sort(const fd_panel *p, const double *er, const fd_cached_
     *missing_cap = fd_portfolio_weights(bucket, n, nb, how, p->mktcap, w);
     /* Realised returns of month t+1, matched by id. */
     for (size_t i = 0; i < n; i++) {
-        long j = np && np->ret ? fd_cached_row(next, p->ids[i]) : -1;
+        long j = np && np->ret ? fd_month_row(next, p->ids[i]) : -1;
         r1[i] = j >= 0 ? np->ret[j] : NAN;
     }
     fd_portfolio_bucket_returns(bucket, w, r1, n, nb, bret);
@@ -34,7 +34,7 @@ static json_t *num(double x) { return isfinite(x) ? json_real(x) : json_null(); 
 static int series_month(const fd_version *v, fd_db *db, fd_design_cache *cache,
                         const char *month, int nb, fd_weighting how, json_t *series,
                         fd_error *err) {
-    fd_cached_month *cm = NULL, *next = NULL;
+    fd_month *cm = NULL, *next = NULL;
     char next_month[FD_MONTH_LEN];
     double *lambda = malloc(v->K * sizeof *lambda), *beta = NULL, *er = NULL, *bret = NULL;
     double *w = NULL;
@@ -45,18 +45,18 @@ static int series_month(const fd_version *v, fd_db *db, fd_design_cache *cache,
     fd_month_add(month, 1, next_month);
     if (!lambda) goto oom;
     if (fd_design_cache_get(cache, db, month, &cm, err) ||
-        fd_design_cache_get(cache, db, next_month, &next, NULL) || !fd_cached_panel(next)->ret) {
+        fd_design_cache_get(cache, db, next_month, &next, NULL) || !fd_month_panel(next)->ret) {
         rc = cm || err->status == 404 ? 1 : -1; /* a month without a panel is skipped */
         goto done;
     }
-    n = fd_cached_panel(cm)->n_rows;
-    if (how == FD_WEIGHT_VALUE && !fd_cached_panel(cm)->mktcap) {
+    n = fd_month_panel(cm)->n_rows;
+    if (how == FD_WEIGHT_VALUE && !fd_month_panel(cm)->mktcap) {
         fd_error_set(err, 422, "no_mktcap", "value weights need a mktcap column in the panel "
                      "of %s", month);
         goto done;
     }
     if (fd_scoring_lambda(v, db, month, lambda, &li, err) ||
-        fd_scoring_cached_expected(v, cm, lambda, &beta, &er, err))
+        fd_scoring_cached_expected(v, db, cm, lambda, &beta, &er, err))
         goto done;
     if (fd_scoring_deciles_check(er, n, nb, err)) {
         fd_error_prefix(err, "the panel of %s", month);
@@ -66,7 +66,7 @@ static int series_month(const fd_version *v, fd_db *db, fd_design_cache *cache,
     w = malloc((n ? n : 1) * sizeof *w);
     bret = malloc((size_t)nb * sizeof *bret);
     if (!bucket || !w || !bret ||
-        fd_scoring_decile_sort(fd_cached_panel(cm), er, next, nb, how, bucket, w, bret,
+        fd_scoring_decile_sort(fd_month_panel(cm), er, next, nb, how, bucket, w, bret,
                                &missing_cap))
         goto oom;
     rets = json_array();
@@ -82,8 +82,8 @@ static int series_month(const fd_version *v, fd_db *db, fd_design_cache *cache,
 oom:
     fd_error_set(err, 500, "out_of_memory", "deciles of %s", month);
 done:
-    fd_design_release(cm);
-    fd_design_release(next);
+    fd_month_release(cm);
+    fd_month_release(next);
     free(lambda);
     free(beta);
     free(er);

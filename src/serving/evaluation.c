@@ -10,25 +10,17 @@
 #include "factord/scoring.h"
 #include "factord/store_data.h"
 
-/* The fitted characteristic names (without the constant) as JSON. */
-static json_t *fitted_columns(const fd_version *v) {
-    json_t *cols = json_array();
-    for (size_t j = 0; j < v->P - (v->add_constant ? 1 : 0); j++)
-        json_array_append_new(cols, json_string(v->columns[j]));
-    return cols;
-}
-
 int fd_scoring_evaluate(const fd_version *v, fd_db *db, const char *from, const char *to,
                         const fd_eval_opts *opts, int importance, int monthly, json_t **out,
                         fd_error *err) {
     fd_dataset ds;
     fd_eval *ev = NULL;
-    json_t *cols = fitted_columns(v), *report = NULL, *imp = NULL;
+    json_t *report = NULL, *imp = NULL;
     double *mkt = NULL;
     int rc = -1;
     *out = NULL;
     fd_dataset_init(&ds);
-    if (fd_dataset_load(db, from, to, v->spec, cols, &ds, NULL, err)) goto done;
+    if (fd_dataset_load(db, &v->cs, from, to, &ds, NULL, err)) goto done;
     mkt = malloc((ds.T + 1) * sizeof *mkt);
     if (!mkt) {
         fd_error_set(err, 500, "out_of_memory", "evaluation");
@@ -55,7 +47,6 @@ done:
     json_decref(imp);
     fd_eval_destroy(ev);
     fd_dataset_free(&ds);
-    json_decref(cols);
     free(mkt);
     return rc;
 }

@@ -48,6 +48,7 @@ int fd_registry_create(fd_registry **out, fd_error *err) {
 static void version_free(fd_version *v) {
     if (!v) return;
     fd_model_destroy(v->m);
+    fd_context_spec_free(&v->cs);
     json_decref(v->spec);
     for (size_t j = 0; v->columns && j < v->P; j++) free(v->columns[j]);
     free(v->columns);
@@ -130,8 +131,8 @@ static int version_columns(fd_version *v, fd_error *err) {
 }
 
 /* Loads and warms up a version (no registry lock held). */
-static int version_load(fd_db *db, const char *model, int version, fd_version **out,
-                        fd_error *err) {
+static int version_load(fd_registry *reg, fd_db *db, const char *model, int version,
+                        fd_version **out, fd_error *err) {
     fd_version *v = calloc(1, sizeof *v);
     json_t *row = NULL;
     const char *state;
@@ -156,7 +157,10 @@ static int version_load(fd_db *db, const char *model, int version, fd_version **
     if (fd_model_load_version(db, model, version, &v->m, err)) goto fail;
     v->P = v->m->P;
     v->K = v->m->K;
-    if (version_columns(v, err)) goto fail;
+    v->cache = reg->designs;
+    if (version_columns(v, err) ||
+        fd_context_spec_from_json(v->spec, v->m->history, &v->cs, err))
+        goto fail;
     if (fd_store_version_factors(db, model, version, &v->F, &v->T0, &K, &v->months, err))
         goto fail;
     if (v->T0 && K != v->K) {
@@ -171,7 +175,10 @@ static int version_load(fd_db *db, const char *model, int version, fd_version **
         fd_error_set(err, 500, "out_of_memory", "warm-up");
         goto fail;
     }
-    if (v->m->ops->betas(v->m, zero, 1, beta, err)) goto fail;
+    {
+        fd_period warm = {.n = 1, .P = v->P, .z = zero, .L = v->m->history};
+        if (fd_model_betas(v->m, &warm, beta, NULL, err)) goto fail;
+    }
     for (size_t k = 0; k < v->K; k++) {
         if (!isfinite(beta[k])) {
             fd_error_set(err, 422, "version_failed", "warm-up score of %s v%d is not finite",
@@ -225,7 +232,7 @@ int fd_registry_pin(fd_registry *reg, fd_db *db, const char *model, int version,
     reg->entries = e;
     pthread_mutex_unlock(&reg->mu);
 
-    rc = version_load(db, model, version, &v, &lerr);
+    rc = version_load(reg, db, model, version, &v, &lerr);
 
     pthread_mutex_lock(&reg->mu);
     e = find(reg, model, version, &link);

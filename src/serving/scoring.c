@@ -1,180 +1,178 @@
-/* Scoring with a pinned version: design matrices, betas, factor realisations, lambda,
- * expected returns and decile portfolios (see include/factord/scoring.h). */
+/* Scoring with a pinned version: period contexts through the registry's cache of months,
+ * betas, factor realisations, lambda, expected returns and decile portfolios (see
+ * include/factord/scoring.h). The numbers themselves are the model layer's
+ * (fd_model_betas, fd_model_factors, fd_model_predict). */
 #include "factord/scoring.h"
 
 #include <math.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "factord/dataset.h"
+#include "factord/context.h"
 #include "factord/design_cache.h"
-#include "factord/mat.h"
-#include "factord/preprocess.h"
 #include "factord/store_data.h"
 
 struct fd_factor_memo {
     char month[FD_MONTH_LEN];
-    char stamp_prev[32], stamp_cur[32]; /* update stamps of panels month-1 and month */
-    double f[]; /* (K) */
+    uint64_t stamps; /* hash of the update stamps of every panel the realisation read */
+    double f[];      /* (K) */
 };
 
-/* Characteristic columns of the fit, without the appended constant. */
-static size_t n_characteristics(const fd_version *v) { return v->P - (v->add_constant ? 1 : 0); }
-
-int fd_design_matrix(const fd_panel *p, char *const *names, size_t Pc, int add_constant,
-                     double **z, fd_error *err) {
-    size_t n = p->n_rows, P = Pc + (add_constant ? 1 : 0);
-    double *sel = malloc((n ? n : 1) * (Pc ? Pc : 1) * sizeof *sel);
-    double *out = malloc((n ? n : 1) * (P ? P : 1) * sizeof *out);
-    long *col = malloc((Pc ? Pc : 1) * sizeof *col);
-    char missing[400] = "";
-    size_t n_missing = 0;
-    if (!sel || !out || !col) {
-        fd_error_set(err, 500, "out_of_memory", "design matrix of %s", p->month);
-        goto fail;
+static int cached_month(void *state, const char *key, fd_month **out, fd_error *err) {
+    fd_store_source *s = state;
+    if (s->over && strcmp(fd_month_panel(s->over)->month, key) == 0) {
+        fd_month_hold(s->over);
+        *out = s->over;
+        return 0;
     }
-    for (size_t j = 0; j < Pc; j++) {
-        col[j] = fd_panel_col(p, names[j]);
-        if (col[j] < 0 && n_missing++ < 8) {
-            size_t len = strlen(missing);
-            snprintf(missing + len, sizeof missing - len, "%s%s", len ? ", " : "", names[j]);
-        }
-    }
-    if (n_missing) {
-        fd_error_set(err, 422, "missing_columns",
-                     "the panel of %s lacks %zu characteristic(s) the model was fitted on: %s",
-                     p->month, n_missing, missing);
-        goto fail;
-    }
-    for (size_t i = 0; i < n; i++)
-        for (size_t j = 0; j < Pc; j++) sel[i * Pc + j] = p->values[i * p->n_cols + col[j]];
-    if (fd_preprocess_rank_normalize(sel, n, Pc, err)) goto fail;
-    for (size_t i = 0; i < n; i++) {
-        memcpy(out + i * P, sel + i * Pc, Pc * sizeof *out);
-        if (add_constant) out[i * P + Pc] = 1.0;
-    }
-    free(sel);
-    free(col);
-    *z = out;
-    return 0;
-fail:
-    free(sel);
-    free(out);
-    free(col);
-    return -1;
+    return fd_design_cache_get(s->cache, s->db, key, out, err);
 }
 
-int fd_scoring_design(const fd_version *v, const fd_panel *p, double **z, fd_error *err) {
-    return fd_design_matrix(p, v->columns, n_characteristics(v), v->add_constant, z, err);
+void fd_scoring_source(const fd_version *v, fd_db *db, fd_month *over, fd_month_source *src,
+                       fd_store_source *state) {
+    state->db = db;
+    state->cache = v->cache;
+    state->over = over;
+    src->month = cached_month;
+    src->series = fd_store_source_series;
+    src->ctx = state;
+    src->keep_months = 1;
 }
 
-int fd_scoring_betas(const fd_version *v, const fd_panel *p, double **beta, fd_error *err) {
-    double *z = NULL, *b = malloc((p->n_rows ? p->n_rows : 1) * v->K * sizeof *b);
-    if (!b) return fd_error_set(err, 500, "out_of_memory", "betas of %s", p->month);
-    if (fd_scoring_design(v, p, &z, err) || v->m->ops->betas(v->m, z, p->n_rows, b, err)) {
-        free(z);
-        free(b);
-        return -1;
-    }
-    free(z);
-    *beta = b;
-    return 0;
+int fd_scoring_forecast(const fd_version *v, fd_db *db, const char *month, fd_month *over,
+                        fd_dataset *ctx, fd_error *err) {
+    fd_month_source src;
+    fd_store_source state;
+    fd_context_spec cs = v->cs;
+    cs.strict_columns = 1;
+    fd_scoring_source(v, db, over, &src, &state);
+    return fd_context_forecast(&cs, &src, month, ctx, err);
 }
 
-int fd_scoring_cached_betas(const fd_version *v, fd_cached_month *m, double **beta,
-                            fd_error *err) {
-    const fd_panel *p = fd_cached_panel(m);
-    const double *z;
-    double *b;
-    if (fd_cached_design(m, v->columns, n_characteristics(v), v->add_constant, &z, err))
-        return -1;
-    b = malloc((p->n_rows ? p->n_rows : 1) * v->K * sizeof *b);
-    if (!b) return fd_error_set(err, 500, "out_of_memory", "betas of %s", p->month);
-    if (v->m->ops->betas(v->m, z, p->n_rows, b, err)) {
-        free(b);
-        return -1;
-    }
-    *beta = b;
-    return 0;
-}
-
-int fd_scoring_cached_expected(const fd_version *v, fd_cached_month *m, const double *lambda,
-                               double **beta, double **er, fd_error *err) {
-    const fd_panel *p = fd_cached_panel(m);
-    double *e;
-    *beta = *er = NULL;
-    if (fd_scoring_cached_betas(v, m, beta, err)) return -1;
-    e = malloc((p->n_rows ? p->n_rows : 1) * sizeof *e);
-    if (!e) {
+/* Betas and, with lambda, expected returns of the forecast context of `month`. */
+static int forecast_scores(const fd_version *v, fd_db *db, const char *month, fd_month *over,
+                           const double *lambda, double **beta, double **er, fd_error *err) {
+    fd_dataset ctx;
+    const fd_period *p;
+    int rc = -1;
+    *beta = NULL;
+    if (er) *er = NULL;
+    if (fd_scoring_forecast(v, db, month, over, &ctx, err)) return -1;
+    p = &ctx.periods[0];
+    *beta = malloc((p->n * v->K > 0 ? p->n * v->K : 1) * sizeof **beta);
+    if (er) *er = malloc((p->n ? p->n : 1) * sizeof **er);
+    if (!*beta || (er && !*er))
+        fd_error_set(err, 500, "out_of_memory", "scores of %s", month);
+    else if (er)
+        rc = fd_model_predict(v->m, p, lambda, 1, *er, *beta, err);
+    else
+        rc = fd_model_betas(v->m, p, *beta, NULL, err);
+    if (rc != 0) {
         free(*beta);
         *beta = NULL;
-        return fd_error_set(err, 500, "out_of_memory", "expected returns");
+        if (er) {
+            free(*er);
+            *er = NULL;
+        }
     }
-    fd_mat_vec(e, *beta, lambda, p->n_rows, v->K, 1.0, 0.0);
-    *er = e;
-    return 0;
+    fd_dataset_free(&ctx);
+    return rc;
 }
 
-/* RF of a month when the version prices excess returns and one is stored, else NaN. */
-static double month_rf(const fd_version *v, fd_db *db, const char *month) {
-    double rf = NAN;
-    if (v->excess_returns && fd_store_factor_value(db, month, "RF", &rf, NULL) != 0) rf = NAN;
-    return rf;
+int fd_scoring_cached_betas(const fd_version *v, fd_db *db, fd_month *m, double **beta,
+                            fd_error *err) {
+    return forecast_scores(v, db, fd_month_panel(m)->month, m, NULL, beta, NULL, err);
+}
+
+int fd_scoring_cached_expected(const fd_version *v, fd_db *db, fd_month *m,
+                               const double *lambda, double **beta, double **er,
+                               fd_error *err) {
+    return forecast_scores(v, db, fd_month_panel(m)->month, m, lambda, beta, er, err);
+}
+
+int fd_scoring_expected(const fd_version *v, fd_db *db, const fd_panel *p, const double *lambda,
+                        double **beta, double **er, fd_error *err) {
+    fd_month *m;
+    int rc;
+    if (fd_month_borrow(p, "", &m, err)) return -1;
+    rc = forecast_scores(v, db, p->month, m, lambda, beta, er, err);
+    fd_month_release(m);
+    return rc;
+}
+
+/* FNV-1a 64 of the stamps of months month-L .. month (the panels a realisation reads);
+ * 404 "no_panel" for month-1 or month, while older history months may be missing. */
+static int factor_stamps(const fd_version *v, fd_db *db, const char *month, uint64_t *out,
+                         fd_error *err) {
+    int L = v->cs.history > 1 ? (int)v->cs.history : 1;
+    uint64_t h = 1469598103934665603ULL;
+    for (int back = L; back >= 0; back--) {
+        char key[FD_MONTH_LEN], stamp[32];
+        fd_error e;
+        if (fd_month_add(month, -back, key) != 0) {
+            if (back <= 1)
+                return fd_error_set(err, 404, "no_panel", "the factors of %s need the panel of "
+                                    "the month before, and month keys start at " FD_MONTH_FIRST,
+                                    month);
+            snprintf(stamp, sizeof stamp, "-"); /* history before the first key: masked */
+        } else if (fd_store_panel_stamp(db, key, stamp, &e)) {
+            if (e.status != 404 || back <= 1) {
+                if (err) *err = e;
+                return -1;
+            }
+            snprintf(stamp, sizeof stamp, "-");
+        }
+        for (const char *c = stamp; *c; c++) h = (h ^ (unsigned char)*c) * 1099511628211ULL;
+        h = (h ^ 0xffu) * 1099511628211ULL;
+    }
+    *out = h;
+    return 0;
 }
 
 static int compute_factor(const fd_version *v, fd_db *db, const char *month, double *f,
                           fd_error *err) {
     char prev[FD_MONTH_LEN];
-    fd_panel panels[2];
+    fd_month_source src;
+    fd_store_source state;
     fd_dataset ds;
-    double rf[2];
+    fd_month *cur = NULL;
     int rc = -1;
     fd_month_add(month, -1, prev);
-    fd_panel_init(&panels[0]);
-    fd_panel_init(&panels[1]);
-    fd_dataset_init(&ds);
-    if (fd_store_panel_get(db, prev, &panels[0], err) ||
-        fd_store_panel_get(db, month, &panels[1], err))
-        goto done;
-    if (!panels[1].ret) {
-        fd_error_set(err, 422, "no_returns", "the panel of %s has no ret column", month);
-        goto done;
+    fd_scoring_source(v, db, NULL, &src, &state);
+    if (fd_design_cache_get(v->cache, db, month, &cur, err)) return -1;
+    if (!fd_month_panel(cur)->ret) {
+        fd_month_release(cur);
+        return fd_error_set(err, 422, "no_returns", "the panel of %s has no ret column", month);
     }
-    rf[0] = month_rf(v, db, prev);
-    rf[1] = month_rf(v, db, month);
-    fd_dataset_opts opts = {(const char *const *)v->columns, n_characteristics(v),
-                            v->add_constant, rf, NULL};
-    if (fd_dataset_from_panels(panels, 2, &opts, &ds, err)) goto done;
-    if (ds.T != 1 || ds.periods[0].n == 0) {
-        fd_error_set(err, 422, "no_overlap",
-                     "no security has characteristics in %s and a return in %s", prev, month);
-        goto done;
+    fd_month_release(cur);
+    fd_context_spec cs = v->cs;
+    cs.require_series = 1;
+    if (fd_context_build(&cs, &src, month, month, &ds, NULL, err)) {
+        if (err && strcmp(err->code, "empty_dataset") == 0)
+            fd_error_set(err, 422, "no_overlap",
+                         "no security has characteristics in %s and a return in %s", prev, month);
+        return -1;
     }
-    rc = v->m->ops->factors(v->m, &ds.periods[0], f, err);
-done:
+    rc = fd_model_factors(v->m, &ds.periods[0], f, err);
     fd_dataset_free(&ds);
-    fd_panel_free(&panels[0]);
-    fd_panel_free(&panels[1]);
     return rc;
 }
 
 int fd_scoring_factor(const fd_version *v, fd_db *db, const char *month, double *f,
                       fd_error *err) {
     fd_version *mv = (fd_version *)v; /* the memo is the only mutable part, under its lock */
-    char prev[FD_MONTH_LEN], sp[32], sc[32];
     struct fd_factor_memo *hit = NULL;
     size_t K = v->K, stride = sizeof(struct fd_factor_memo) + K * sizeof(double);
-    if (fd_month_add(month, -1, prev) != 0)
-        return fd_error_set(err, 404, "no_panel", "the factors of %s need the panel of the "
-                            "month before, and month keys start at " FD_MONTH_FIRST, month);
-    if (fd_store_panel_stamp(db, prev, sp, err) || fd_store_panel_stamp(db, month, sc, err))
-        return -1;
+    uint64_t stamps;
+    if (factor_stamps(v, db, month, &stamps, err)) return -1;
     pthread_mutex_lock(&mv->memo_mu);
     for (size_t i = 0; i < mv->memo_n; i++) {
         struct fd_factor_memo *e = (void *)((char *)mv->memo + i * stride);
         if (strcmp(e->month, month) == 0) {
             hit = e;
-            if (strcmp(e->stamp_prev, sp) == 0 && strcmp(e->stamp_cur, sc) == 0) {
+            if (e->stamps == stamps) {
                 memcpy(f, e->f, K * sizeof *f);
                 pthread_mutex_unlock(&mv->memo_mu);
                 return 0;
@@ -203,8 +201,7 @@ int fd_scoring_factor(const fd_version *v, fd_db *db, const char *month, double 
     }
     if (hit) {
         memcpy(hit->month, month, FD_MONTH_LEN);
-        memcpy(hit->stamp_prev, sp, sizeof sp);
-        memcpy(hit->stamp_cur, sc, sizeof sc);
+        hit->stamps = stamps;
         memcpy(hit->f, f, K * sizeof *f);
     }
     pthread_mutex_unlock(&mv->memo_mu);
@@ -254,23 +251,6 @@ int fd_scoring_lambda(const fd_version *v, fd_db *db, const char *month, double 
     return 0;
 }
 
-int fd_scoring_expected(const fd_version *v, const fd_panel *p, const double *lambda,
-                        double **beta_out, double **er, fd_error *err) {
-    double *beta = NULL, *e = malloc((p->n_rows ? p->n_rows : 1) * sizeof *e);
-    if (!e) return fd_error_set(err, 500, "out_of_memory", "expected returns");
-    if (fd_scoring_betas(v, p, &beta, err)) {
-        free(e);
-        return -1;
-    }
-    fd_mat_vec(e, beta, lambda, p->n_rows, v->K, 1.0, 0.0);
-    if (beta_out)
-        *beta_out = beta;
-    else
-        free(beta);
-    *er = e;
-    return 0;
-}
-
 static json_t *num_or_null(double x) { return isfinite(x) ? json_real(x) : json_null(); }
 
 int fd_scoring_deciles_check(const double *er, size_t n, int n_buckets, fd_error *err) {
@@ -283,9 +263,8 @@ int fd_scoring_deciles_check(const double *er, size_t n, int n_buckets, fd_error
                         n_buckets, n_buckets, sortable);
 }
 
-json_t *fd_scoring_deciles_json(const fd_panel *p, const double *er,
-                                const fd_cached_month *next, int nb, fd_weighting how,
-                                size_t *missing_cap) {
+json_t *fd_scoring_deciles_json(const fd_panel *p, const double *er, const fd_month *next,
+                                int nb, fd_weighting how, size_t *missing_cap) {
     size_t n = p->n_rows;
     int *bucket = malloc((n ? n : 1) * sizeof *bucket);
     double *w = malloc((n ? n : 1) * sizeof *w);

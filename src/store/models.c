@@ -1,5 +1,6 @@
 /* Model rows: a named kind, its number of factors K and the spec it was declared with
- * (models.spec holds {"hyper", "columns", "excess_returns", "add_constant"}). Versions live in versions.c,
+ * (models.spec holds {"hyper", "columns", "excess_returns", "add_constant", "observed",
+ * "macro"}). Versions live in versions.c,
  * job rows in job_rows.c. */
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,10 @@ static json_t *model_from_row(sqlite3_stmt *st) {
                         json_boolean(json_is_true(json_object_get(spec, "excess_returns"))));
     json_object_set_new(j, "add_constant",
                         json_boolean(json_is_true(json_object_get(spec, "add_constant"))));
+    v = json_object_get(spec, "observed");
+    json_object_set_new(j, "observed", json_is_array(v) ? json_incref(v) : json_array());
+    v = json_object_get(spec, "macro");
+    json_object_set_new(j, "macro", json_is_array(v) ? json_incref(v) : json_array());
     json_object_set_new(j, "created_at", json_string((const char *)sqlite3_column_text(st, 4)));
     json_object_set_new(j, "versions", json_integer(sqlite3_column_int64(st, 5)));
     json_object_set_new(j, "latest_version", sqlite3_column_type(st, 6) == SQLITE_NULL

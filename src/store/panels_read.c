@@ -148,3 +148,28 @@ int fd_store_panel_list(fd_db *db, json_t **out, fd_error *err) {
     *out = arr;
     return 0;
 }
+
+int fd_store_panel_columns(fd_db *db, const char *month, json_t **out, fd_error *err) {
+    sqlite3_stmt *st;
+    int step;
+    *out = NULL;
+    if (fd_db_prepare(db, "SELECT columns FROM panels WHERE month = ?1", &st, err) != 0)
+        return -1;
+    sqlite3_bind_text(st, 1, month, -1, SQLITE_STATIC);
+    step = sqlite3_step(st);
+    if (step == SQLITE_ROW) {
+        *out = json_loads((const char *)sqlite3_column_text(st, 0), 0, NULL);
+        if (!json_is_array(*out)) {
+            json_decref(*out);
+            *out = NULL;
+            fd_error_set(err, 500, "corrupt_panel", "the stored columns of %s are not a list",
+                         month);
+        }
+    } else if (step == SQLITE_DONE) {
+        fd_error_set(err, 404, "no_panel", "no panel for %s", month);
+    } else {
+        fd_db_error(db, err, "reading panel columns");
+    }
+    sqlite3_finalize(st);
+    return *out ? 0 : -1;
+}

@@ -75,6 +75,7 @@ static int window_sums(fd_db *db, int64_t id, int idx, const fd_report_entry *e,
     fd_backtest_window_result w;
     fd_model *m = NULL;
     fd_dataset ds;
+    fd_context_spec cs = {0};
     json_t *v = NULL;
     double *beta = NULL, f[8];
     int rc = -1;
@@ -84,14 +85,14 @@ static int window_sums(fd_db *db, int64_t id, int idx, const fd_report_entry *e,
     if (fd_store_backtest_window_get(db, id, idx, &w, NULL) != 0) return -1;
     if (fd_model_load_version(db, e->name, w.version, &m, NULL) != 0 ||
         fd_store_version_get(db, e->name, w.version, &v, NULL) != 0 ||
-        fd_dataset_load(db, w.months[0], w.months[w.T - 1], json_object_get(v, "spec"),
-                              NULL, &ds, NULL, NULL) != 0)
+        fd_context_spec_from_json(json_object_get(v, "spec"), m->history, &cs, NULL) != 0 ||
+        fd_dataset_load(db, &cs, w.months[0], w.months[w.T - 1], &ds, NULL, NULL) != 0)
         goto out;
     beta = malloc(ds.periods[0].n * m->K * sizeof *beta);
     for (size_t t = 0; t < ds.T; t++) {
         const fd_period *p = &ds.periods[t];
-        m->ops->betas(m, p->z, p->n, beta, NULL);
-        m->ops->factors(m, p, f, NULL);
+        fd_model_betas_rows(m, p->z, p->n, beta, NULL, NULL);
+        fd_model_factors(m, p, f, NULL);
         for (size_t i = 0; i < p->n; i++) {
             double fit = 0;
             for (size_t k = 0; k < m->K; k++) fit += beta[i * m->K + k] * f[k];
@@ -102,8 +103,14 @@ static int window_sums(fd_db *db, int64_t id, int idx, const fd_report_entry *e,
     /* The window on its own: its first month's gross long-short return does not depend on
      * any earlier holdings, so the stitch must give the same number. */
     if (fd_eval_create(m->K, ds.P, &opts, &ev, NULL) != 0) goto out;
-    m->ops->betas(m, ds.periods[0].z, ds.periods[0].n, beta, NULL);
-    fd_eval_add_month(ev, &ds.periods[0], beta, w.f, w.lambda, NAN, NULL);
+    {
+        double FL[16], *pred = malloc(2 * ds.periods[0].n * sizeof *pred);
+        memcpy(FL, w.f, m->K * sizeof *FL);
+        memcpy(FL + m->K, w.lambda, m->K * sizeof *FL);
+        fd_model_predict(m, &ds.periods[0], FL, 2, pred, NULL, NULL);
+        fd_eval_add_month(ev, &ds.periods[0], pred, pred + ds.periods[0].n, NAN, NULL);
+        free(pred);
+    }
     {
         size_t n;
         *ew_ls_first = fd_eval_strategy_returns(ev, "ew_ls", 0, &n)[0];
@@ -112,6 +119,7 @@ static int window_sums(fd_db *db, int64_t id, int idx, const fd_report_entry *e,
     rc = 0;
 out:
     fd_eval_destroy(ev);
+    fd_context_spec_free(&cs);
     free(beta);
     json_decref(v);
     fd_dataset_free(&ds);

@@ -29,7 +29,7 @@ static fd_model *create(const char *kind, const char *hyper_json, size_t P, size
                         fd_error *err) {
     json_t *hyper = hyper_json ? json_loads(hyper_json, 0, NULL) : NULL;
     fd_model *m = NULL;
-    fd_model_kind(kind)->create(hyper, P, K, &m, err);
+    fd_model_create(fd_model_kind(kind), hyper, P, K, &m, err);
     json_decref(hyper);
     return m;
 }
@@ -60,11 +60,10 @@ TEST(ols3_recovers_coefficients_by_column_name) {
     m = create("ols3", "{\"columns\": [\"c2\", \"c4\", 5]}", ds.P, 1, &err);
     ASSERT(m != NULL);
     ASSERT(m->ops->fit(m, &ds, NULL, NULL, &err) == 0);
-    ASSERT(m->ops->betas(m, ds.periods[3].z, 4, beta, &err) == 0);
+    ASSERT(fd_model_betas_rows(m, ds.periods[3].z, 4, beta, alpha, &err) == 0);
     for (size_t i = 0; i < 4; i++) ASSERT_NEAR(beta[i], ds.periods[3].r[i], 1e-12);
-    ASSERT(m->ops->factors(m, &ds.periods[3], &f, &err) == 0);
+    ASSERT(fd_model_factors(m, &ds.periods[3], &f, &err) == 0);
     ASSERT_NEAR(f, 1.0, 0);
-    ASSERT(fd_model_alpha(m, ds.periods[3].z, 4, alpha, &err) == 0);
     ASSERT_NEAR(alpha[2], 0.0, 0);
     fd_model_destroy(m);
     fd_dataset_free(&ds);
@@ -102,13 +101,13 @@ TEST(ols3_blob_round_trip) {
     ASSERT(m->ops->fit(m, &ds, NULL, NULL, &err) == 0);
     ASSERT(m->ops->save(m, &blob, &len, &err) == 0);
     /* Loading needs no dataset: the blob carries the resolved column indices. */
-    ASSERT(fd_model_ops_ols3.load(NULL, ds.P, 1, blob, len, &back, &err) == 0);
-    ASSERT(m->ops->betas(m, ds.periods[0].z, 8, b1, &err) == 0);
-    ASSERT(back->ops->betas(back, ds.periods[0].z, 8, b2, &err) == 0);
+    ASSERT(fd_model_load(&fd_model_ops_ols3, NULL, ds.P, 1, blob, len, &back, &err) == 0);
+    ASSERT(fd_model_betas_rows(m, ds.periods[0].z, 8, b1, NULL, &err) == 0);
+    ASSERT(fd_model_betas_rows(back, ds.periods[0].z, 8, b2, NULL, &err) == 0);
     ASSERT(memcmp(b1, b2, sizeof b1) == 0);
     fd_model_destroy(back);
     back = NULL;
-    ASSERT(fd_model_ops_ols3.load(NULL, ds.P + 1, 1, blob, len, &back, &err) == -1);
+    ASSERT(fd_model_load(&fd_model_ops_ols3, NULL, ds.P + 1, 1, blob, len, &back, &err) == -1);
     ASSERT_STR_EQ(err.code, "bad_blob");
     free(blob);
     fd_model_destroy(m);
@@ -136,7 +135,7 @@ TEST(pca_loadings_are_eigenvectors_of_portfolio_second_moments) {
     {
         double eye[64] = {0};
         for (size_t j = 0; j < P; j++) eye[j * P + j] = 1;
-        ASSERT(m->ops->betas(m, eye, P, G, &err) == 0); /* rows of Gamma (P, K) */
+        ASSERT(fd_model_betas_rows(m, eye, P, G, NULL, &err) == 0); /* rows of Gamma (P, K) */
     }
     /* S g_k = lambda_k g_k, lambda_1 >= lambda_2, unit and orthogonal columns. */
     {
@@ -188,13 +187,13 @@ TEST(pca_rejects_hyper_and_round_trips) {
     ASSERT_STR_EQ(err.code, "bad_k");
     ASSERT(small_dataset(&ds, 8) == 0);
     m = create("pca", NULL, ds.P, 3, &err);
-    ASSERT(m->ops->betas(m, ds.periods[0].z, 10, b1, &err) == -1);
+    ASSERT(fd_model_betas_rows(m, ds.periods[0].z, 10, b1, NULL, &err) == -1);
     ASSERT_STR_EQ(err.code, "not_fitted");
     ASSERT(m->ops->fit(m, &ds, NULL, NULL, &err) == 0);
     ASSERT(m->ops->save(m, &blob, &len, &err) == 0);
-    ASSERT(fd_model_ops_pca.load(NULL, ds.P, 3, blob, len, &back, &err) == 0);
-    ASSERT(m->ops->betas(m, ds.periods[0].z, 10, b1, &err) == 0);
-    ASSERT(back->ops->betas(back, ds.periods[0].z, 10, b2, &err) == 0);
+    ASSERT(fd_model_load(&fd_model_ops_pca, NULL, ds.P, 3, blob, len, &back, &err) == 0);
+    ASSERT(fd_model_betas_rows(m, ds.periods[0].z, 10, b1, NULL, &err) == 0);
+    ASSERT(fd_model_betas_rows(back, ds.periods[0].z, 10, b2, NULL, &err) == 0);
     ASSERT(memcmp(b1, b2, sizeof b1) == 0);
     free(blob);
     fd_model_destroy(back);

@@ -73,7 +73,7 @@ static fd_model *fitted_with_threads(const fd_model_ops *ops, const char *hyper_
     json_t *hyper = json_loads(hyper_text, 0, NULL);
     fd_model *m = NULL;
     fd_fit_opts opts = {.progress = record, .ctx = l, .threads = threads};
-    if (ops->create(hyper, P, K, &m, err) == 0 && ops->fit(m, train, valid, &opts, err) != 0) {
+    if (fd_model_create(ops, hyper, P, K, &m, err) == 0 && ops->fit(m, train, valid, &opts, err) != 0) {
         fd_model_destroy(m);
         m = NULL;
     }
@@ -92,7 +92,7 @@ static double model_mse(const fd_model *m, const fd_dataset *ds) {
     size_t rows = 0;
     for (size_t t = 0; t < ds->T; t++) {
         const fd_period *p = &ds->periods[t];
-        if (m->ops->betas(m, p->z, p->n, beta, NULL) || m->ops->factors(m, p, f, NULL))
+        if (fd_model_betas_rows(m, p->z, p->n, beta, NULL, NULL) || fd_model_factors(m, p, f, NULL))
             return NAN;
         for (size_t i = 0; i < p->n; i++) {
             double e = beta[i * K] * f[0] + beta[i * K + 1] * f[1] - p->r[i];
@@ -133,7 +133,7 @@ TEST(hyper_parameters_are_validated) {
         json_t *hyper = json_loads(bad[i].hyper, JSON_DECODE_ANY, NULL);
         fd_model *m = NULL;
         fd_error err = {0};
-        int rc = fd_model_ops_ca1.create(hyper, P, K, &m, &err);
+        int rc = fd_model_create(&fd_model_ops_ca1, hyper, P, K, &m, &err);
         json_decref(hyper);
         ASSERT_INT_EQ(rc, -1);
         ASSERT(m == NULL);
@@ -142,7 +142,7 @@ TEST(hyper_parameters_are_validated) {
         ASSERT(strstr(err.message, bad[i].names) != NULL);
     }
     fd_model *m = NULL;
-    ASSERT_INT_EQ(fd_model_ops_ca3.create(NULL, P, K, &m, NULL), 0); /* all defaults */
+    ASSERT_INT_EQ(fd_model_create(&fd_model_ops_ca3, NULL, P, K, &m, NULL), 0); /* all defaults */
     ASSERT_STR_EQ(m->ops->kind, "ca3");
     fd_model_destroy(m);
 }
@@ -151,8 +151,8 @@ TEST(an_unfitted_model_refuses_betas) {
     fd_model *m = NULL;
     fd_error err = {0};
     double beta[K];
-    ASSERT_INT_EQ(fd_model_ops_ca1.create(NULL, P, K, &m, &err), 0);
-    ASSERT_INT_EQ(m->ops->betas(m, train_ds.periods[0].z, 1, beta, &err), -1);
+    ASSERT_INT_EQ(fd_model_create(&fd_model_ops_ca1, NULL, P, K, &m, &err), 0);
+    ASSERT_INT_EQ(fd_model_betas_rows(m, train_ds.periods[0].z, 1, beta, NULL, &err), -1);
     ASSERT_INT_EQ(err.status, 409);
     fd_model_destroy(m);
 }
@@ -240,8 +240,8 @@ TEST(threaded_fits_track_the_serial_fit_and_repeat_exactly) {
     }
     const fd_period *p = &valid_ds.periods[0];
     double bb[100 * K], bc[100 * K];
-    ASSERT_INT_EQ(b->ops->betas(b, p->z, p->n, bb, NULL), 0);
-    ASSERT_INT_EQ(c->ops->betas(c, p->z, p->n, bc, NULL), 0);
+    ASSERT_INT_EQ(fd_model_betas_rows(b, p->z, p->n, bb, NULL, NULL), 0);
+    ASSERT_INT_EQ(fd_model_betas_rows(c, p->z, p->n, bc, NULL, NULL), 0);
     ASSERT(memcmp(bb, bc, p->n * K * sizeof *bb) == 0);
     fd_model_destroy(a);
     fd_model_destroy(b);
@@ -257,11 +257,11 @@ TEST(the_same_seed_gives_the_same_model) {
     ASSERT(a && b && c);
     const fd_period *p = &valid_ds.periods[0];
     double ba[100 * K], bb[100 * K], bc[100 * K], fa[K], fb[K];
-    ASSERT_INT_EQ(a->ops->betas(a, p->z, p->n, ba, NULL), 0);
-    ASSERT_INT_EQ(b->ops->betas(b, p->z, p->n, bb, NULL), 0);
-    ASSERT_INT_EQ(c->ops->betas(c, p->z, p->n, bc, NULL), 0);
-    ASSERT_INT_EQ(a->ops->factors(a, p, fa, NULL), 0);
-    ASSERT_INT_EQ(b->ops->factors(b, p, fb, NULL), 0);
+    ASSERT_INT_EQ(fd_model_betas_rows(a, p->z, p->n, ba, NULL, NULL), 0);
+    ASSERT_INT_EQ(fd_model_betas_rows(b, p->z, p->n, bb, NULL, NULL), 0);
+    ASSERT_INT_EQ(fd_model_betas_rows(c, p->z, p->n, bc, NULL, NULL), 0);
+    ASSERT_INT_EQ(fd_model_factors(a, p, fa, NULL), 0);
+    ASSERT_INT_EQ(fd_model_factors(b, p, fb, NULL), 0);
     ASSERT(memcmp(ba, bb, p->n * K * sizeof *ba) == 0);
     ASSERT(memcmp(fa, fb, sizeof fa) == 0);
     ASSERT(memcmp(ba, bc, p->n * K * sizeof *ba) != 0); /* and the seed matters */
@@ -281,20 +281,20 @@ TEST(save_then_load_gives_identical_betas_and_factors) {
     json_t *hyper = json_loads(text, 0, NULL);
     ASSERT_INT_EQ(m->ops->save(m, &blob, &len, &err), 0);
     ASSERT(len > 48 && memcmp(blob, "FDCA", 4) == 0);
-    ASSERT_INT_EQ(fd_model_ops_ca3.load(hyper, P, K, blob, len, &back, &err), 0);
+    ASSERT_INT_EQ(fd_model_load(&fd_model_ops_ca3, hyper, P, K, blob, len, &back, &err), 0);
     const fd_period *p = &valid_ds.periods[1];
     double b1[100 * K], b2[100 * K], f1[K], f2[K];
-    ASSERT_INT_EQ(m->ops->betas(m, p->z, p->n, b1, NULL), 0);
-    ASSERT_INT_EQ(back->ops->betas(back, p->z, p->n, b2, NULL), 0);
-    ASSERT_INT_EQ(m->ops->factors(m, p, f1, NULL), 0);
-    ASSERT_INT_EQ(back->ops->factors(back, p, f2, NULL), 0);
+    ASSERT_INT_EQ(fd_model_betas_rows(m, p->z, p->n, b1, NULL, NULL), 0);
+    ASSERT_INT_EQ(fd_model_betas_rows(back, p->z, p->n, b2, NULL, NULL), 0);
+    ASSERT_INT_EQ(fd_model_factors(m, p, f1, NULL), 0);
+    ASSERT_INT_EQ(fd_model_factors(back, p, f2, NULL), 0);
     ASSERT(memcmp(b1, b2, p->n * K * sizeof *b1) == 0);
     ASSERT(memcmp(f1, f2, sizeof f1) == 0);
     /* A blob for another network, or cut short, is refused. */
-    ASSERT_INT_EQ(fd_model_ops_ca2.load(hyper, P, K, blob, len, &wrong, &err), -1);
+    ASSERT_INT_EQ(fd_model_load(&fd_model_ops_ca2, hyper, P, K, blob, len, &wrong, &err), -1);
     ASSERT_INT_EQ(err.status, 422);
-    ASSERT_INT_EQ(fd_model_ops_ca3.load(hyper, P, K, blob, len - 8, &wrong, &err), -1);
-    ASSERT_INT_EQ(fd_model_ops_ca3.load(NULL, P, K, blob, len, &wrong, &err), -1); /* 1 member */
+    ASSERT_INT_EQ(fd_model_load(&fd_model_ops_ca3, hyper, P, K, blob, len - 8, &wrong, &err), -1);
+    ASSERT_INT_EQ(fd_model_load(&fd_model_ops_ca3, NULL, P, K, blob, len, &wrong, &err), -1); /* 1 member */
     ASSERT(wrong == NULL);
     json_decref(hyper);
     free(blob);
@@ -328,21 +328,21 @@ TEST(cancelling_from_progress_fails_with_409) {
     losses l = {.cancel_at = 2};
     fd_error err = {0};
     fd_model *m = NULL;
-    ASSERT_INT_EQ(fd_model_ops_ca1.create(NULL, P, K, &m, &err), 0);
+    ASSERT_INT_EQ(fd_model_create(&fd_model_ops_ca1, NULL, P, K, &m, &err), 0);
     fd_fit_opts opts = {.progress = record, .ctx = &l};
     ASSERT_INT_EQ(m->ops->fit(m, &train_ds, &valid_ds, &opts, &err), -1);
     ASSERT_INT_EQ(err.status, 409);
     ASSERT_STR_EQ(err.code, "cancelled");
     ASSERT_INT_EQ(l.epochs, 2);
     double beta[K];
-    ASSERT_INT_EQ(m->ops->betas(m, train_ds.periods[0].z, 1, beta, NULL), -1);
+    ASSERT_INT_EQ(fd_model_betas_rows(m, train_ds.periods[0].z, 1, beta, NULL, NULL), -1);
     fd_model_destroy(m);
 }
 
 TEST(a_dataset_of_the_wrong_width_is_refused) {
     fd_model *m = NULL;
     fd_error err = {0};
-    ASSERT_INT_EQ(fd_model_ops_ca1.create(NULL, P + 1, K, &m, &err), 0);
+    ASSERT_INT_EQ(fd_model_create(&fd_model_ops_ca1, NULL, P + 1, K, &m, &err), 0);
     ASSERT_INT_EQ(m->ops->fit(m, &train_ds, NULL, NULL, &err), -1);
     ASSERT_INT_EQ(err.status, 422);
     ASSERT_STR_EQ(err.code, "dataset_mismatch");

@@ -19,9 +19,13 @@ typedef struct fixed_model {
     double *F;           /* (T, K) factors of the test months */
 } fixed_model;
 
-static int fixed_betas(const fd_model *m, const double *z, size_t n, double *beta, fd_error *e) {
+static int fixed_betas(const fd_model *m, const fd_period *p, double *beta, double *alpha,
+                       fd_error *e) {
     const fixed_model *fm = (const fixed_model *)m;
+    const double *z = p->z;
+    size_t n = p->n;
     (void)e;
+    (void)alpha;
     for (size_t i = 0; i < n; i++)
         for (size_t k = 0; k < m->K; k++) {
             beta[i * m->K + k] = 0;
@@ -38,7 +42,8 @@ static int fixed_factors(const fd_model *m, const fd_period *p, double *f, fd_er
     return 0;
 }
 
-static const fd_model_ops fixed_ops = {"fixed", NULL, NULL, fixed_betas, fixed_factors, NULL, NULL, NULL};
+static const fd_model_ops fixed_ops = {.kind = "fixed", .betas = fixed_betas,
+                                       .factors = fixed_factors};
 
 static double *numbers(json_t *arr, double *out) {
     size_t i;
@@ -80,7 +85,7 @@ static int fixture_load(fixture *fx) {
     P = (size_t)json_integer_value(json_object_get(fx->ref, "P"));
     jp = json_object_get(fx->ref, "periods");
     T = json_array_size(jp);
-    fx->fm.base = (fd_model){&fixed_ops, P, K};
+    fx->fm.base = (fd_model){.ops = &fixed_ops, .P = P, .K = K, .history = 1};
     numbers(json_object_get(fx->ref, "A"), fx->fm.A);
     numbers(json_object_get(fx->ref, "F0"), fx->F0);
     fx->T0 = json_array_size(json_object_get(fx->ref, "F0"));

@@ -115,7 +115,7 @@ static fd_model *fit_ipca(const char *hyper_json, fd_error *err) {
     json_t *hyper = json_loads(hyper_json, 0, NULL);
     fd_model *m = NULL;
     if (!fx()) return NULL;
-    if (fd_model_ops_ipca.create(hyper, L, K, &m, err) != 0 ||
+    if (fd_model_create(&fd_model_ops_ipca, hyper, L, K, &m, err) != 0 ||
         m->ops->fit(m, fx(), NULL, NULL, err) != 0) {
         fd_model_destroy(m);
         m = NULL;
@@ -128,8 +128,7 @@ static fd_model *fit_ipca(const char *hyper_json, fd_error *err) {
 static void gamma_of(const fd_model *m, double *gb, double *ga) {
     double eye[L * L] = {0};
     for (size_t j = 0; j < L; j++) eye[j * L + j] = 1;
-    m->ops->betas(m, eye, L, gb, NULL);
-    fd_model_alpha(m, eye, L, ga, NULL);
+    fd_model_betas_rows(m, eye, L, gb, ga, NULL);
 }
 
 /* Factors, Gamma and both R^2 of one fit against the reference files. */
@@ -195,11 +194,10 @@ static int fit_gamma(const fd_dataset *ds, size_t k, const char *hyper_json, dou
     fd_fit_opts opts = {.progress = on_progress, .ctx = &log};
     double *eye = calloc(ds->P * ds->P, sizeof *eye);
     int rc = -1;
-    if (eye && fd_model_ops_ipca.create(hyper, ds->P, k, &m, &err) == 0 &&
+    if (eye && fd_model_create(&fd_model_ops_ipca, hyper, ds->P, k, &m, &err) == 0 &&
         m->ops->fit(m, ds, NULL, &opts, &err) == 0) {
         for (size_t j = 0; j < ds->P; j++) eye[j * ds->P + j] = 1;
-        rc = m->ops->betas(m, eye, ds->P, gb, &err) == 0 &&
-                     fd_model_alpha(m, eye, ds->P, ga, &err) == 0 ? 0 : -1;
+        rc = fd_model_betas_rows(m, eye, ds->P, gb, ga, &err);
     }
     *iterations = log.events;
     free(eye);
@@ -296,23 +294,21 @@ TEST(blob_round_trip_gives_same_betas) {
     ASSERT(m != NULL);
     ASSERT(m->ops->save(m, &blob, &len, &err) == 0);
     ASSERT(memcmp(blob, "FDIP", 4) == 0);
-    ASSERT(fd_model_ops_ipca.load(hyper, L, K, blob, len, &back, &err) == 0);
-    ASSERT(m->ops->betas(m, p->z, 16, b1, &err) == 0);
-    ASSERT(back->ops->betas(back, p->z, 16, b2, &err) == 0);
-    ASSERT(fd_model_alpha(m, p->z, 16, a1, &err) == 0);
-    ASSERT(fd_model_alpha(back, p->z, 16, a2, &err) == 0);
+    ASSERT(fd_model_load(&fd_model_ops_ipca, hyper, L, K, blob, len, &back, &err) == 0);
+    ASSERT(fd_model_betas_rows(m, p->z, 16, b1, a1, &err) == 0);
+    ASSERT(fd_model_betas_rows(back, p->z, 16, b2, a2, &err) == 0);
     ASSERT(memcmp(b1, b2, sizeof b1) == 0);
     ASSERT(memcmp(a1, a2, sizeof a1) == 0);
     fd_model_destroy(back);
     back = NULL;
     /* Wrong dimensions, truncation, a flipped magic and an intercept mismatch all fail. */
-    ASSERT(fd_model_ops_ipca.load(hyper, L, K + 1, blob, len, &back, &err) == -1);
+    ASSERT(fd_model_load(&fd_model_ops_ipca, hyper, L, K + 1, blob, len, &back, &err) == -1);
     ASSERT_INT_EQ(err.status, 422);
-    ASSERT(fd_model_ops_ipca.load(hyper, L, K, blob, len - 8, &back, &err) == -1);
-    ASSERT(fd_model_ops_ipca.load(other, L, K, blob, len, &back, &err) == -1);
+    ASSERT(fd_model_load(&fd_model_ops_ipca, hyper, L, K, blob, len - 8, &back, &err) == -1);
+    ASSERT(fd_model_load(&fd_model_ops_ipca, other, L, K, blob, len, &back, &err) == -1);
     ASSERT_STR_EQ(err.code, "bad_blob");
     ((char *)blob)[0] = 'X';
-    ASSERT(fd_model_ops_ipca.load(hyper, L, K, blob, len, &back, &err) == -1);
+    ASSERT(fd_model_load(&fd_model_ops_ipca, hyper, L, K, blob, len, &back, &err) == -1);
     ASSERT(back == NULL);
     free(blob);
     json_decref(hyper);
@@ -329,14 +325,14 @@ TEST(bad_hyper_parameters_are_400) {
     fd_model *m = NULL;
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         json_t *h = json_loads(bad[i], JSON_DECODE_ANY, NULL);
-        ASSERT(fd_model_ops_ipca.create(h, L, K, &m, &err) == -1);
+        ASSERT(fd_model_create(&fd_model_ops_ipca, h, L, K, &m, &err) == -1);
         ASSERT_INT_EQ(err.status, 400);
         ASSERT(m == NULL);
         json_decref(h);
     }
-    ASSERT(fd_model_ops_ipca.create(NULL, L, L + 1, &m, &err) == -1);
+    ASSERT(fd_model_create(&fd_model_ops_ipca, NULL, L, L + 1, &m, &err) == -1);
     ASSERT_STR_EQ(err.code, "bad_k");
-    ASSERT(fd_model_ops_ipca.create(NULL, L, 0, &m, &err) == -1);
+    ASSERT(fd_model_create(&fd_model_ops_ipca, NULL, L, 0, &m, &err) == -1);
 }
 
 TEST(progress_loss_never_increases) {
@@ -350,7 +346,7 @@ TEST(progress_loss_never_increases) {
         progress_log log = {0};
         fd_fit_opts opts = {.progress = on_progress, .ctx = &log};
         json_t *hyper = json_loads(hypers[h], 0, NULL);
-        ASSERT(fd_model_ops_ipca.create(hyper, L, K, &m, &err) == 0);
+        ASSERT(fd_model_create(&fd_model_ops_ipca, hyper, L, K, &m, &err) == 0);
         json_decref(hyper);
         ASSERT(m->ops->fit(m, fx(), NULL, &opts, &err) == 0);
         ASSERT(log.events >= 2);
@@ -367,12 +363,12 @@ TEST(cancel_stops_fit_with_409) {
     fd_fit_opts opts = {.progress = on_progress, .ctx = &log};
     double beta[K];
     log.cancel_at = 2;
-    ASSERT(fd_model_ops_ipca.create(NULL, L, K, &m, &err) == 0);
+    ASSERT(fd_model_create(&fd_model_ops_ipca, NULL, L, K, &m, &err) == 0);
     ASSERT(m->ops->fit(m, fx(), NULL, &opts, &err) == -1);
     ASSERT_INT_EQ(err.status, 409);
     ASSERT_STR_EQ(err.code, "cancelled");
     ASSERT_INT_EQ(log.events, 2);
-    ASSERT(m->ops->betas(m, fx()->periods[0].z, 1, beta, &err) == -1); /* not fitted */
+    ASSERT(fd_model_betas_rows(m, fx()->periods[0].z, 1, beta, NULL, &err) == -1); /* not fitted */
     fd_model_destroy(m);
 }
 

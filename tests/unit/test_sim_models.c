@@ -64,7 +64,7 @@ static double oos_r2(const split *s, const char *kind, const char *hyper_json) {
     fd_error err = {0};
     fd_r2_sums sums;
     double r2 = NAN;
-    if (ops && ops->create(hyper, s->train.P, 3, &m, &err) == 0 &&
+    if (ops && fd_model_create(ops, hyper, s->train.P, 3, &m, &err) == 0 &&
         m->ops->fit(m, &s->train, &s->valid, NULL, &err) == 0 &&
         fd_r2_total(m, &s->test, NULL, &sums, &err) == 0)
         r2 = fd_r2_value(sums.sse, sums.sst);

@@ -162,7 +162,7 @@ TEST(ipca_reaches_true_r2_out_of_sample_on_linear_data) {
     ASSERT(fd_dataset_from_panels(d.panels + n_train, o.T - n_train + 1, &dopts, &test,
                                   &err) == 0);
     ASSERT_INT_EQ(test.T, 30);
-    ASSERT(fd_model_ops_ipca.create(NULL, train.P, o.K, &m, &err) == 0);
+    ASSERT(fd_model_create(&fd_model_ops_ipca, NULL, train.P, o.K, &m, &err) == 0);
     ASSERT(m->ops->fit(m, &train, NULL, NULL, &err) == 0);
     ASSERT(fd_r2_total(m, &test, NULL, &oos, &err) == 0);
     truth = true_r2(&d, o.N, n_train + 1, o.T);

@@ -214,7 +214,7 @@ TEST(trained_version_round_trips_and_loads) {
     ASSERT_INT_EQ(resaved_len, stored_len);
     ASSERT(memcmp(resaved, stored, stored_len) == 0);
     for (size_t i = 0; i < sizeof z / sizeof z[0]; i++) z[i] = 0.1 * (double)i - 0.5;
-    ASSERT_INT_EQ(m->ops->betas(m, z, 3, beta, &err), 0);
+    ASSERT_INT_EQ(fd_model_betas_rows(m, z, 3, beta, NULL, &err), 0);
     for (size_t i = 0; i < 6; i++) ASSERT(isfinite(beta[i]));
     /* Deterministic fits: version 2 holds the same bytes as version 1. */
     free(resaved);

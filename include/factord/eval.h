@@ -58,11 +58,12 @@ json_t *fd_eval_monthly(const fd_eval *ev);
 const double *fd_eval_strategy_returns(const fd_eval *ev, const char *name, int net,
                                        size_t *n);
 
-/* Evaluates a fitted model on the test periods: lambda starts as the mean of the in-sample
- * factors F0 (T0, K) and grows with each realised test factor (so month t only uses
- * factors known before t). mktrf (test->T) may be NULL. */
-int fd_eval_model(const fd_model *m, const double *F0, size_t T0, const fd_dataset *test,
-                  const double *mktrf, const fd_eval_opts *opts, fd_eval **out,
-                  fd_error *err);
+/* Evaluates a fitted model on the test periods: month t is priced with its realised factors
+ * (row t of F (test->T, K), or the model's own when F is NULL) and with row t of lambda
+ * (test->T, K), the factor premium known before t (fd_lambda_estimate as of t-1, the same
+ * lambda serving uses for expected returns made at t-1). mktrf (test->T) may be NULL. */
+int fd_eval_model(const fd_model *m, const fd_dataset *test, const double *F,
+                  const double *lambda, const double *mktrf, const fd_eval_opts *opts,
+                  fd_eval **out, fd_error *err);
 
 #endif

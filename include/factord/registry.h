@@ -20,6 +20,7 @@
 #include <stddef.h>
 
 #include "factord/context.h"
+#include "factord/lambda.h"
 #include "factord/model.h"
 #include "factord/panel.h"
 #include "factord/store.h"
@@ -33,10 +34,13 @@ typedef struct fd_version {
     size_t P, K;
     int add_constant;             /* the fit appended a constant column */
     int excess_returns;           /* fitted on returns minus RF */
-    double *F;                    /* (T0, K) in-sample factor realisations */
+    double *F;                    /* (T0, K) stored factor realisations: the training window,
+                                     then the validation window (versions trained before the
+                                     contract change: training only) */
     size_t T0;
     char (*months)[FD_MONTH_LEN]; /* (T0) month of each row of F */
     char train_to[FD_MONTH_LEN];
+    fd_lambda_windows windows;    /* its training and validation windows */
     fd_context_spec cs;           /* what its period contexts hold (names point into spec) */
     struct fd_design_cache *cache; /* the registry's months, which scoring reads through */
     atomic_int refs;              /* the registry's + one per pin */

@@ -294,17 +294,15 @@ const double *fd_eval_strategy_returns(const fd_eval *ev, const char *name, int 
     return NULL;
 }
 
-int fd_eval_model(const fd_model *m, const double *F0, size_t T0, const fd_dataset *test,
-                  const double *mktrf, const fd_eval_opts *opts, fd_eval **out,
-                  fd_error *err) {
+int fd_eval_model(const fd_model *m, const fd_dataset *test, const double *F,
+                  const double *lambda, const double *mktrf, const fd_eval_opts *opts,
+                  fd_eval **out, fd_error *err) {
     size_t K = m->K, nmax = 0;
-    double *fsum = calloc(K, sizeof *fsum);
     double *FL = calloc(2 * K, sizeof *FL); /* (2, K): f_t, then lambda_{t-1} */
     double *pred = NULL;                     /* (2, n): fitted, then expected returns */
-    size_t seen = T0;
     fd_eval *ev = NULL;
     int rc = -1;
-    if (!fsum || !FL) {
+    if (!FL) {
         fd_error_set(err, 500, "out_of_memory", "evaluation");
         goto done;
     }
@@ -316,24 +314,22 @@ int fd_eval_model(const fd_model *m, const double *F0, size_t T0, const fd_datas
         fd_error_set(err, 500, "out_of_memory", "evaluation");
         goto done;
     }
-    for (size_t t = 0; t < T0; t++)
-        for (size_t k = 0; k < K; k++) fsum[k] += F0[t * K + k];
     for (size_t t = 0; t < test->T; t++) {
         const fd_period *p = &test->periods[t];
-        /* lambda_{t-1}: mean of every factor realised before month t. */
-        for (size_t k = 0; k < K; k++) FL[K + k] = seen ? fsum[k] / (double)seen : 0.0;
-        if (fd_model_factors(m, p, FL, err) || fd_model_predict(m, p, FL, 2, pred, NULL, err) ||
+        memcpy(FL + K, lambda + t * K, K * sizeof *FL);
+        if (F)
+            memcpy(FL, F + t * K, K * sizeof *FL);
+        else if (fd_model_factors(m, p, FL, err))
+            goto done;
+        if (fd_model_predict(m, p, FL, 2, pred, NULL, err) ||
             fd_eval_add_month(ev, p, pred, pred + p->n, mktrf ? mktrf[t] : NAN, err))
             goto done;
-        for (size_t k = 0; k < K; k++) fsum[k] += FL[k];
-        seen++;
     }
     *out = ev;
     ev = NULL;
     rc = 0;
 done:
     fd_eval_destroy(ev);
-    free(fsum);
     free(FL);
     free(pred);
     return rc;

@@ -127,13 +127,14 @@ static void handle_betas(fd_request *req, fd_response *resp) {
     fd_error err;
     fd_month *cm = NULL;
     selection sel = {NULL, 0};
-    double *beta = NULL;
+    double *beta = NULL, *alpha = NULL;
     const char *month = month_param(req, "month", &err);
     if (!month || serving_open(req, &s, &err)) {
         fd_response_from_error(resp, &err);
         return;
     }
-    if (load_month(req, s.db, month, &cm, &sel, &err) || fd_scoring_cached_betas(s.v, s.db, cm, &beta, &err)) {
+    if (load_month(req, s.db, month, &cm, &sel, &err) ||
+        fd_scoring_cached_betas(s.v, s.db, cm, &beta, s.v->m->has_alpha ? &alpha : NULL, &err)) {
         fd_response_from_error(resp, &err);
     } else if (fd_request_accepts(req, "text/csv")) {
         respond_matrix_csv(resp, fd_month_panel(cm), &sel, beta, s.v->K, "beta");
@@ -141,12 +142,18 @@ static void handle_betas(fd_request *req, fd_response *resp) {
         json_t *doc = version_json(s.v);
         json_object_set_new(doc, "month", json_string(month));
         json_object_set_new(doc, "k", json_integer((json_int_t)s.v->K));
-        json_object_set_new(doc, "securities",
-                            rows_json(fd_month_panel(cm), &sel, beta, s.v->K, "beta"));
+        json_t *rows = rows_json(fd_month_panel(cm), &sel, beta, s.v->K, "beta");
+        /* The part of the expected return outside beta' f (IPCA's intercept). */
+        for (size_t r = 0; alpha && r < sel.n; r++)
+            json_object_set_new(json_array_get(rows, r), "alpha",
+                                isfinite(alpha[sel.rows[r]]) ? json_real(alpha[sel.rows[r]])
+                                                             : json_null());
+        json_object_set_new(doc, "securities", rows);
         fd_response_json(resp, 200, doc);
     }
     free(sel.rows);
     free(beta);
+    free(alpha);
     fd_month_release(cm);
     serving_close(req, &s);
 }
@@ -268,17 +275,6 @@ static void handle_factors(fd_request *req, fd_response *resp) {
     serving_close(req, &s);
 }
 
-static json_t *lambda_json(const fd_version *v, const double *lambda, const fd_lambda_info *li,
-                           const char *month) {
-    char how[256];
-    snprintf(how, sizeof how,
-             "mean of the factor realisations known at the end of %s: %zu in-sample months "
-             "plus %zu realised after training (%zu months without panels skipped)",
-             month, li->in_sample, li->realised, li->skipped);
-    return json_pack("{s:o,s:s,s:i,s:i}", "values", vec_json(lambda, v->K), "estimator", how,
-                     "in_sample_months", (int)li->in_sample, "realised_months", (int)li->realised);
-}
-
 /* Shared by expected returns and deciles: panel of month t, lambda_t, betas, er. */
 typedef struct scored {
     fd_month *cm;
@@ -288,6 +284,11 @@ typedef struct scored {
     fd_lambda_info li;
 } scored;
 
+/* ?lambda=prevailing|training (default prevailing). */
+static int lambda_param(fd_request *req, fd_lambda_estimator *est, fd_error *err) {
+    return fd_lambda_estimator_parse(fd_request_query(req, "lambda"), "lambda", est, err);
+}
+
 static int score_month(fd_request *req, serving *s, const char *month, scored *sc,
                        fd_error *err) {
     memset(sc, 0, sizeof *sc);
@@ -295,7 +296,10 @@ static int score_month(fd_request *req, serving *s, const char *month, scored *s
     if (!sc->lambda) return fd_error_set(err, 500, "out_of_memory", "lambda");
     if (load_month(req, s->db, month, &sc->cm, &sc->sel, err)) return -1;
     sc->p = fd_month_panel(sc->cm);
-    if (fd_scoring_lambda(s->v, s->db, month, sc->lambda, &sc->li, err)) return -1;
+    fd_lambda_estimator est;
+    if (lambda_param(req, &est, err) ||
+        fd_scoring_lambda(s->v, s->db, month, est, sc->lambda, &sc->li, err))
+        return -1;
     return fd_scoring_cached_expected(s->v, s->db, sc->cm, sc->lambda, &sc->beta, &sc->er,
                                       err);
 }
@@ -329,7 +333,7 @@ static void handle_expected(fd_request *req, fd_response *resp) {
         json_object_set_new(doc, "characteristics_month", json_string(month));
         json_object_set_new(doc, "forecast_month", next[0] ? json_string(next) : json_null());
         json_object_set_new(doc, "returns", json_string(s.v->excess_returns ? "excess" : "raw"));
-        json_object_set_new(doc, "lambda", lambda_json(s.v, sc.lambda, &sc.li, month));
+        json_object_set_new(doc, "lambda", fd_lambda_info_json(&sc.li, sc.lambda, s.v->K));
         json_object_set_new(doc, "securities", rows);
         fd_response_json(resp, 200, doc);
     }
@@ -361,11 +365,12 @@ static void handle_decile_series(fd_request *req, fd_response *resp) {
     serving s;
     fd_error err;
     fd_weighting how;
+    fd_lambda_estimator est;
     json_t *doc;
     int nb, span;
     const char *from = month_param(req, "from", &err);
     const char *to = from ? month_param(req, "to", &err) : NULL;
-    if (!from || !to || decile_params(req, &nb, &how, &err)) {
+    if (!from || !to || decile_params(req, &nb, &how, &err) || lambda_param(req, &est, &err)) {
         fd_response_from_error(resp, &err);
         return;
     }
@@ -382,7 +387,7 @@ static void handle_decile_series(fd_request *req, fd_response *resp) {
         return;
     }
     if (fd_scoring_decile_series(s.v, s.db, fd_registry_designs(req->app->registry), from, to,
-                                 nb, how, &doc, &err))
+                                 nb, how, est, &doc, &err))
         fd_response_from_error(resp, &err);
     else
         fd_response_json(resp, 200, doc);
@@ -435,7 +440,7 @@ static void handle_deciles(fd_request *req, fd_response *resp) {
             json_object_set_new(doc, "forecast_month",
                                 next_month[0] ? json_string(next_month) : json_null());
             json_object_set_new(doc, "realised", json_boolean(have_next));
-            json_object_set_new(doc, "lambda", lambda_json(s.v, sc.lambda, &sc.li, month));
+            json_object_set_new(doc, "lambda", fd_lambda_info_json(&sc.li, sc.lambda, s.v->K));
             fd_response_json(resp, 200, doc);
         }
     }
@@ -454,6 +459,7 @@ static void handle_score(fd_request *req, fd_response *resp) {
     const char *mq = fd_request_query(req, "month");
     double *lambda = NULL, *beta = NULL, *er = NULL;
     fd_lambda_info li;
+    fd_lambda_estimator est;
     int nb, y, mo;
     fd_weighting how;
     size_t missing_cap;
@@ -495,7 +501,8 @@ static void handle_score(fd_request *req, fd_response *resp) {
                      ? fd_panel_parse_csv(req->body, req->body_len, month, &p, &err)
                      : fd_panel_parse_json(req->body, req->body_len, month, &p, &err);
     lambda = malloc(s.v->K * sizeof *lambda);
-    if (parsed || !lambda || fd_scoring_lambda(s.v, s.db, month, lambda, &li, &err) ||
+    if (parsed || !lambda || lambda_param(req, &est, &err) ||
+        fd_scoring_lambda(s.v, s.db, month, est, lambda, &li, &err) ||
         fd_scoring_expected(s.v, s.db, &p, lambda, &beta, &er, &err)) {
         if (!lambda) fd_error_set(&err, 500, "out_of_memory", "lambda");
         fd_response_from_error(resp, &err);
@@ -514,7 +521,7 @@ static void handle_score(fd_request *req, fd_response *resp) {
                                                   vec_json(beta + i * s.v->K, s.v->K), "er",
                                                   isfinite(er[i]) ? json_real(er[i]) : json_null()));
         json_object_set_new(doc, "month", json_string(month));
-        json_object_set_new(doc, "lambda", lambda_json(s.v, lambda, &li, month));
+        json_object_set_new(doc, "lambda", fd_lambda_info_json(&li, lambda, s.v->K));
         json_object_set_new(doc, "securities", rows);
         json_object_set_new(doc, "deciles", dec ? dec : json_null());
         fd_response_json(resp, 200, doc);

@@ -8,6 +8,7 @@
 #include "factord/model_store.h"
 #include "factord/eval_r2.h"
 #include "factord/eval_stats.h"
+#include "factord/lambda.h"
 #include "factord/store_data.h"
 #include "factord/store_models.h"
 #include "factord/dataset_load.h"
@@ -16,8 +17,10 @@
 typedef struct window_inputs {
     fd_model *m;
     fd_dataset ds;  /* the test months, on the version's fitted columns */
-    double *F0;     /* (T0, K) the version's in-sample factors; NULL unless asked */
+    double *F0;     /* (T0, K) the version's stored factors; NULL unless asked */
     size_t T0;
+    char (*months)[FD_MONTH_LEN]; /* (T0) their months */
+    fd_lambda_windows windows;    /* the version's training and validation windows */
     double *mkt;    /* (ds.T) Mkt-RF of each month, NaN where not stored */
 } window_inputs;
 
@@ -25,6 +28,7 @@ static void inputs_free(window_inputs *in) {
     fd_model_destroy(in->m);
     fd_dataset_free(&in->ds);
     free(in->F0);
+    free(in->months);
     free(in->mkt);
     memset(in, 0, sizeof *in);
 }
@@ -32,7 +36,6 @@ static void inputs_free(window_inputs *in) {
 static int inputs_load(fd_db *db, const char *model, int version, const char *from,
                        const char *to, int with_F0, window_inputs *in, fd_error *err) {
     json_t *vj = NULL;
-    char (*months)[FD_MONTH_LEN] = NULL;
     fd_context_spec cs = {0};
     size_t K = 0;
     int rc = -1;
@@ -41,8 +44,9 @@ static int inputs_load(fd_db *db, const char *model, int version, const char *fr
     if (fd_store_version_get(db, model, version, &vj, err) != 0 ||
         fd_model_load_version(db, model, version, &in->m, err) != 0)
         goto out;
-    if (with_F0 && fd_store_version_factors(db, model, version, &in->F0, &in->T0, &K, &months,
-                                            err) != 0)
+    fd_lambda_windows_from_json(vj, &in->windows);
+    if (with_F0 && fd_store_version_factors(db, model, version, &in->F0, &in->T0, &K,
+                                            &in->months, err) != 0)
         goto out;
     if (fd_context_spec_from_json(json_object_get(vj, "spec"), in->m->history, &cs, err) != 0 ||
         fd_dataset_load(db, &cs, from, to, &in->ds, NULL, err) != 0)
@@ -60,7 +64,6 @@ out:
     if (rc != 0) inputs_free(in);
     json_decref(vj);
     fd_context_spec_free(&cs);
-    free(months);
     return rc;
 }
 
@@ -69,38 +72,41 @@ int fd_backtest_window_evaluate(fd_db *db, const char *model, int version,
                                 fd_backtest_window_result *out, fd_error *err) {
     window_inputs in;
     fd_eval *ev = NULL;
-    double *sum = NULL;
+    fd_factor_history h;
     size_t T, K;
     int rc = -1;
     memset(out, 0, sizeof *out);
     if (inputs_load(db, model, version, w->test_from, w->test_to, 1, &in, err) != 0) return -1;
     T = in.ds.T;
     K = in.m->K;
+    fd_factor_history_init(&h, K);
     out->version = version;
     out->T = T;
     out->K = K;
     out->months = calloc(T + 1, sizeof *out->months);
     out->f = malloc((T * K + 1) * sizeof *out->f);      /* (T, K) */
     out->lambda = malloc((T * K + 1) * sizeof *out->f); /* (T, K) */
-    sum = calloc(K + 1, sizeof *sum);
-    if (!out->months || !out->f || !out->lambda || !sum) {
+    if (!out->months || !out->f || !out->lambda) {
         fd_error_set(err, 500, "out_of_memory", "window %d evaluation", w->idx);
         goto out;
     }
-    if (fd_r2_factor_series(in.m, &in.ds, out->f, err) != 0) goto out;
-    /* lambda_{t-1}: mean of the in-sample factors and the window's earlier test factors,
-     * the same convention fd_eval_model applies to the window's own metrics below. */
-    for (size_t t = 0; t < in.T0; t++)
-        for (size_t k = 0; k < K; k++) sum[k] += in.F0[t * K + k];
+    if (fd_r2_factor_series(in.m, &in.ds, out->f, err) != 0 ||
+        fd_factor_history_append(&h, in.F0, (const char (*)[FD_MONTH_LEN])in.months, in.T0,
+                                 err) != 0)
+        goto out;
+    /* lambda_{t-1}: the prevailing mean over the version's stored factors (training and
+     * validation windows) and the window's earlier test factors (factord/lambda.h): what
+     * serving would have used at t-1. */
     for (size_t t = 0; t < T; t++) {
-        size_t seen = in.T0 + t;
+        char asof[FD_MONTH_LEN];
         memcpy(out->months[t], in.ds.periods[t].month, FD_MONTH_LEN);
-        for (size_t k = 0; k < K; k++) {
-            out->lambda[t * K + k] = seen ? sum[k] / (double)seen : 0.0;
-            sum[k] += out->f[t * K + k];
-        }
+        fd_month_add(out->months[t], -1, asof);
+        if (fd_lambda_estimate(&h, asof, FD_LAMBDA_PREVAILING, &in.windows, out->lambda + t * K,
+                               NULL, err) != 0 ||
+            fd_factor_history_push(&h, out->months[t], out->f + t * K, err) != 0)
+            goto out;
     }
-    if (fd_eval_model(in.m, in.F0, in.T0, &in.ds, in.mkt, opts, &ev, err) != 0) goto out;
+    if (fd_eval_model(in.m, &in.ds, out->f, out->lambda, in.mkt, opts, &ev, err) != 0) goto out;
     out->metrics = fd_eval_report(ev);
     json_object_set_new(out->metrics, "version", json_integer(version));
     json_object_set_new(out->metrics, "from", json_string(T ? out->months[0] : w->test_from));
@@ -109,8 +115,8 @@ int fd_backtest_window_evaluate(fd_db *db, const char *model, int version,
 out:
     if (rc != 0) fd_backtest_window_result_free(out);
     fd_eval_destroy(ev);
+    fd_factor_history_free(&h);
     inputs_free(&in);
-    free(sum);
     return rc;
 }
 
@@ -219,9 +225,11 @@ static void report_identity(json_t *r, int64_t id, const fd_backtest_spec *s, si
                                                       s->model_spec, "excess_returns"))
                                                       ? "excess"
                                                       : "raw"));
-    json_object_set_new(r, "lambda", json_string("mean of the window version's in-sample "
-                                                 "factors and the window's earlier test "
-                                                 "factors"));
+    json_object_set_new(r, "lambda",
+                        json_pack("{s:s,s:s}", "estimator", "prevailing", "description",
+                                  "prevailing mean of the window version's stored factors "
+                                  "(training and validation windows) and the window's earlier "
+                                  "test factors"));
 }
 
 /* Moves the stitched months and the evaluator's series into out. */

@@ -1,6 +1,7 @@
 /* The fit statistics of a fitted model on its training and validation datasets. */
 #include <math.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "factord/eval_r2.h"
@@ -23,63 +24,59 @@ static json_t *r2_json(const fd_r2_sums *tot, const fd_r2_sums *pred, size_t per
     return j;
 }
 
-/* R^2 on the validation block: lambda for month t is the mean of the in-sample factors and
- * every validation factor realised before t. */
-static int valid_r2(const fd_model *m, const fd_dataset *valid, const double *F, size_t T0,
-                    json_t **out, fd_error *err) {
-    size_t K = m->K, T = valid->T;
-    double *Fv = malloc(cells_bytes(T, K));     /* (T, K) */
-    double *lambda = malloc(cells_bytes(T, K)); /* (T, K) */
-    double *sum = calloc(K, sizeof *sum);
+/* lambda rows (T, K) of the periods of ds: row t is the estimate as of the month before. */
+static int lambda_rows(const fd_factor_history *h, const fd_dataset *ds, fd_lambda_estimator est,
+                       const fd_lambda_windows *w, double *rows, fd_lambda_info *last,
+                       fd_error *err) {
+    for (size_t t = 0; t < ds->T; t++) {
+        char asof[FD_MONTH_LEN];
+        fd_month_add(ds->periods[t].month, -1, asof);
+        if (est == FD_LAMBDA_TRAINING) snprintf(asof, sizeof asof, "%s", w->train_to);
+        if (fd_lambda_estimate(h, asof, est, w, rows + t * h->K, last, err) != 0) return -1;
+    }
+    return 0;
+}
+
+/* R^2 of ds priced with its rows of h (realised) and with lambda rows of estimator est. */
+static int r2_block(const fd_model *m, const fd_dataset *ds, const double *F,
+                    const fd_factor_history *h, fd_lambda_estimator est,
+                    const fd_lambda_windows *w, json_t **out, fd_error *err) {
+    double *lambda = malloc(cells_bytes(ds->T, m->K)); /* (T, K) */
     fd_r2_sums tot = {0}, pred = {0};
+    fd_lambda_info li;
     int rc = -1;
-    if (!Fv || !lambda || !sum) {
-        fd_error_set(err, 500, "out_of_memory", "validation statistics");
-        goto out;
+    if (!lambda) return fd_error_set(err, 500, "out_of_memory", "fit statistics");
+    if (lambda_rows(h, ds, est, w, lambda, &li, err) == 0 &&
+        fd_r2_total(m, ds, F, &tot, err) == 0 && fd_r2_pred(m, ds, lambda, &pred, err) == 0) {
+        *out = r2_json(&tot, &pred, ds->T);
+        json_object_set_new(*out, "lambda", fd_lambda_info_json(&li, NULL, 0));
+        rc = 0;
     }
-    if (fd_r2_factor_series(m, valid, Fv, err) != 0) goto out;
-    for (size_t t = 0; t < T0; t++)
-        for (size_t k = 0; k < K; k++) sum[k] += F[t * K + k];
-    for (size_t t = 0; t < T; t++) {
-        for (size_t k = 0; k < K; k++) {
-            lambda[t * K + k] = sum[k] / (double)(T0 + t);
-            sum[k] += Fv[t * K + k];
-        }
-    }
-    if (fd_r2_total(m, valid, Fv, &tot, err) != 0 || fd_r2_pred(m, valid, lambda, &pred, err) != 0)
-        goto out;
-    *out = r2_json(&tot, &pred, T);
-    rc = 0;
-out:
-    free(Fv);
     free(lambda);
-    free(sum);
     return rc;
 }
 
 int fd_train_fit_stats(const fd_model *m, const fd_dataset *train, const fd_dataset *valid,
-                       const fd_train_trace *trace, double **F, json_t **stats,
-                       fd_error *err) {
-    size_t K = m->K, T = train->T;
-    double *lambda = NULL, *mean = calloc(K, sizeof *mean);
-    fd_r2_sums tot = {0}, pred = {0};
-    json_t *in_sample, *valid_json = NULL;
+                       const fd_lambda_windows *w, const fd_train_trace *trace,
+                       fd_factor_history *hist, json_t **stats, fd_error *err) {
+    size_t K = m->K, T = train->T, Tv = valid ? valid->T : 0;
+    double *F = malloc(cells_bytes(T + Tv, K)); /* (T + Tv, K): training, then validation */
+    json_t *in_sample = NULL, *valid_json = NULL;
     *stats = NULL;
-    *F = malloc(cells_bytes(T, K));     /* (T, K) */
-    lambda = malloc(cells_bytes(T, K)); /* (T, K), every row the mean */
-    if (!*F || !lambda || !mean) {
-        fd_error_set(err, 500, "out_of_memory", "fit statistics");
+    fd_factor_history_init(hist, K);
+    if (!F) return fd_error_set(err, 500, "out_of_memory", "fit statistics");
+    if (fd_r2_factor_series(m, train, F, err) != 0 ||
+        (Tv && fd_r2_factor_series(m, valid, F + T * K, err) != 0))
         goto fail;
-    }
-    if (fd_r2_factor_series(m, train, *F, err) != 0) goto fail;
-    for (size_t t = 0; t < T; t++)
-        for (size_t k = 0; k < K; k++) mean[k] += (*F)[t * K + k] / (double)T;
-    for (size_t t = 0; t < T; t++) memcpy(lambda + t * K, mean, K * sizeof *mean);
-    if (fd_r2_total(m, train, *F, &tot, err) != 0 || fd_r2_pred(m, train, lambda, &pred, err) != 0)
+    for (size_t t = 0; t < T + Tv; t++)
+        if (fd_factor_history_push(hist, (t < T ? train->periods[t] : valid->periods[t - T]).month,
+                                   F + t * K, err) != 0)
+            goto fail;
+    /* In sample, Kelly et al.'s convention: the training-window mean; on the validation block
+     * the prevailing mean known before each month (what serving would have used). */
+    if (r2_block(m, train, F, hist, FD_LAMBDA_TRAINING, w, &in_sample, err) != 0 ||
+        (Tv && r2_block(m, valid, F + T * K, hist, FD_LAMBDA_PREVAILING, w, &valid_json, err)))
         goto fail;
-    if (valid && valid->T && valid_r2(m, valid, *F, T, &valid_json, err) != 0) goto fail;
-    in_sample = r2_json(&tot, &pred, T);
-    json_object_set_new(in_sample, "lambda", json_string("in-sample factor mean"));
     *stats = json_object();
     json_object_set_new(*stats, "in_sample", in_sample);
     json_object_set_new(*stats, "valid", valid_json ? valid_json : json_null());
@@ -91,13 +88,11 @@ int fd_train_fit_stats(const fd_model *m, const fd_dataset *train, const fd_data
     json_object_set_new(*stats, "members",
                         json_integer(trace->have_last ? trace->last.n_members : 1));
     json_object_set_new(*stats, "fit_seconds", json_real(trace->fit_seconds));
-    free(lambda);
-    free(mean);
+    free(F);
     return 0;
 fail:
-    free(*F);
-    *F = NULL;
-    free(lambda);
-    free(mean);
+    json_decref(in_sample);
+    free(F);
+    fd_factor_history_free(hist);
     return -1;
 }

@@ -6,6 +6,7 @@
 #include <jansson.h>
 
 #include "factord/dataset.h"
+#include "factord/lambda.h"
 #include "factord/model.h"
 #include "factord/store.h"
 
@@ -17,13 +18,14 @@ typedef struct fd_train_trace {
     double fit_seconds;
 } fd_train_trace;
 
-/* In-sample factor series F (train->T, K) and fit statistics JSON of a fitted model:
- * total and predictive R^2 for stocks and managed portfolios in sample (lambda = the mean of
- * the in-sample factors, Kelly et al.'s in-sample convention) and on the validation block
- * (lambda = the mean of every factor realised before the month), plus the trace. *F is
- * malloc'd, freed by the caller. */
+/* The fitted model's factor history and fit statistics JSON: hist receives the
+ * realisations of every training period then every validation period (what the version
+ * stores; initialised here, freed by the caller); stats the total and predictive R^2 for
+ * stocks and managed portfolios in sample (lambda: the training-window mean, Kelly et al.'s
+ * in-sample convention) and on the validation block (lambda: the prevailing mean known
+ * before each month), each with its lambda stated, plus the trace. */
 int fd_train_fit_stats(const fd_model *m, const fd_dataset *train, const fd_dataset *valid,
-                       const fd_train_trace *trace, double **F, json_t **stats,
-                       fd_error *err);
+                       const fd_lambda_windows *w, const fd_train_trace *trace,
+                       fd_factor_history *hist, json_t **stats, fd_error *err);
 
 #endif

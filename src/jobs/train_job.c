@@ -170,11 +170,12 @@ int fd_train_run(fd_db *db, const char *model, const fd_train_windows *w,
     json_t *mj = NULL, *resolved = NULL, *stats = NULL, *spec = NULL, *vj = NULL;
     fd_context_spec cs = {0};
     fd_model *m = NULL;
-    double *F = NULL, t0;
+    fd_factor_history hist;
+    double t0;
     void *blob = NULL;
     size_t blob_len = 0;
-    char (*months)[FD_MONTH_LEN] = NULL;
     int rc = -1;
+    fd_factor_history_init(&hist, 0);
     fd_dataset_init(&train);
     fd_dataset_init(&valid);
     if (version) *version = NULL;
@@ -207,25 +208,28 @@ int fd_train_run(fd_db *db, const char *model, const fd_train_windows *w,
     }
     run.trace.fit_seconds = wall_seconds() - t0;
     if (report(&run, TRAIN_PROGRESS_DATA + TRAIN_PROGRESS_FIT, NULL)) goto cancelled;
-    if (fd_train_fit_stats(m, &train, valid.T ? &valid : NULL, &run.trace, &F, &stats, err))
-        goto out;
+    {
+        fd_lambda_windows lw; /* "" validation window when there is none */
+        memcpy(lw.train_from, w->train_from, FD_MONTH_LEN);
+        memcpy(lw.train_to, w->train_to, FD_MONTH_LEN);
+        memcpy(lw.valid_from, w->valid_from, FD_MONTH_LEN);
+        memcpy(lw.valid_to, w->valid_to, FD_MONTH_LEN);
+        if (fd_train_fit_stats(m, &train, valid.T ? &valid : NULL, &lw, &run.trace, &hist,
+                               &stats, err))
+            goto out;
+    }
     json_object_set_new(stats, "excess_periods", json_integer((json_int_t)dstats.n_excess));
     json_object_set_new(stats, "dropped", json_integer((json_int_t)dstats.n_dropped));
     if (ops->save(m, &blob, &blob_len, err) != 0) goto out;
-    months = calloc(train.T ? train.T : 1, sizeof *months);
-    if (!months) {
-        fd_error_set(err, 500, "out_of_memory", "factor months");
-        goto out;
-    }
-    for (size_t t = 0; t < train.T; t++) memcpy(months[t], train.periods[t].month, FD_MONTH_LEN);
     spec = version_spec(resolved, &train);
     {
         fd_version_write vw = {
             .model = model, .spec = spec, .train_from = w->train_from, .train_to = w->train_to,
             .valid_from = w->valid_from[0] ? w->valid_from : NULL,
             .valid_to = w->valid_from[0] ? w->valid_to : NULL, .fit_stats = stats,
-            .weights = blob, .weights_len = blob_len, .factors = F, .T = train.T, .K = m->K,
-            .months = (const char (*)[FD_MONTH_LEN])months, .job_id = hooks ? hooks->job_id : 0};
+            .weights = blob, .weights_len = blob_len, .factors = hist.F, .T = hist.T,
+            .K = m->K, .months = (const char (*)[FD_MONTH_LEN])hist.months,
+            .job_id = hooks ? hooks->job_id : 0};
         if (report(&run, 1.0, NULL)) goto cancelled;
         if (write_version(db, &vw, hooks, &vj, err) != 0) goto out;
     }
@@ -247,9 +251,8 @@ out:
     json_decref(mj);
     json_decref(stats);
     json_decref(spec);
-    free(F);
+    fd_factor_history_free(&hist);
     free(blob);
-    free(months);
     return rc;
 }
 

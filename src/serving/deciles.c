@@ -32,8 +32,8 @@ static json_t *num(double x) { return isfinite(x) ? json_real(x) : json_null(); 
 /* One month's entry: the sort at the end of `month` (characteristics of t, lambda_t) and
  * the returns of t+1. 1 when the month is skipped (no panel at t, or t+1 has no returns). */
 static int series_month(const fd_version *v, fd_db *db, fd_design_cache *cache,
-                        const char *month, int nb, fd_weighting how, json_t *series,
-                        fd_error *err) {
+                        const char *month, int nb, fd_weighting how, fd_lambda_estimator est,
+                        json_t *series, fd_error *err) {
     fd_month *cm = NULL, *next = NULL;
     char next_month[FD_MONTH_LEN];
     double *lambda = malloc(v->K * sizeof *lambda), *beta = NULL, *er = NULL, *bret = NULL;
@@ -55,7 +55,7 @@ static int series_month(const fd_version *v, fd_db *db, fd_design_cache *cache,
                      "of %s", month);
         goto done;
     }
-    if (fd_scoring_lambda(v, db, month, lambda, &li, err) ||
+    if (fd_scoring_lambda(v, db, month, est, lambda, &li, err) ||
         fd_scoring_cached_expected(v, db, cm, lambda, &beta, &er, err))
         goto done;
     if (fd_scoring_deciles_check(er, n, nb, err)) {
@@ -71,12 +71,13 @@ static int series_month(const fd_version *v, fd_db *db, fd_design_cache *cache,
         goto oom;
     rets = json_array();
     for (int b = 0; b < nb; b++) json_array_append_new(rets, num(bret[b]));
-    json_array_append_new(series, json_pack("{s:s,s:s,s:I,s:o,s:o,s:o,s:I}", "month", next_month,
-                                            "characteristics_month", month, "securities",
-                                            (json_int_t)n, "returns", rets, "long_short",
-                                            num(bret[nb - 1] - bret[0]), "long_only",
-                                            num(bret[nb - 1]), "missing_mktcap",
-                                            (json_int_t)missing_cap));
+    json_array_append_new(series, json_pack("{s:s,s:s,s:I,s:o,s:o,s:o,s:I,s:o}", "month",
+                                            next_month, "characteristics_month", month,
+                                            "securities", (json_int_t)n, "returns", rets,
+                                            "long_short", num(bret[nb - 1] - bret[0]),
+                                            "long_only", num(bret[nb - 1]), "missing_mktcap",
+                                            (json_int_t)missing_cap, "lambda",
+                                            fd_lambda_info_json(&li, lambda, v->K)));
     rc = 0;
     goto done;
 oom:
@@ -95,7 +96,7 @@ done:
 
 int fd_scoring_decile_series(const fd_version *v, fd_db *db, fd_design_cache *cache,
                              const char *from, const char *to, int nb, fd_weighting how,
-                             json_t **out, fd_error *err) {
+                             fd_lambda_estimator est, json_t **out, fd_error *err) {
     json_t *series = json_array();
     char m[FD_MONTH_LEN];
     int span = fd_month_diff(from, to);
@@ -103,7 +104,7 @@ int fd_scoring_decile_series(const fd_version *v, fd_db *db, fd_design_cache *ca
     *out = NULL;
     snprintf(m, sizeof m, "%s", from);
     for (int i = 0; i <= span; i++, fd_month_add(m, 1, m)) {
-        int rc = series_month(v, db, cache, m, nb, how, series, err);
+        int rc = series_month(v, db, cache, m, nb, how, est, series, err);
         if (rc < 0) {
             json_decref(series);
             return -1;

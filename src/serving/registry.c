@@ -152,8 +152,8 @@ static int version_load(fd_registry *reg, fd_db *db, const char *model, int vers
         goto fail;
     }
     v->spec = json_incref(json_object_get(row, "spec"));
-    snprintf(v->train_to, sizeof v->train_to, "%s",
-             json_string_value(json_object_get(json_object_get(row, "train"), "to")) ? json_string_value(json_object_get(json_object_get(row, "train"), "to")) : "");
+    fd_lambda_windows_from_json(row, &v->windows);
+    snprintf(v->train_to, sizeof v->train_to, "%s", v->windows.train_to);
     if (fd_model_load_version(db, model, version, &v->m, err)) goto fail;
     v->P = v->m->P;
     v->K = v->m->K;

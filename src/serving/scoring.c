@@ -51,27 +51,37 @@ int fd_scoring_forecast(const fd_version *v, fd_db *db, const char *month, fd_mo
     return fd_context_forecast(&cs, &src, month, ctx, err);
 }
 
-/* Betas and, with lambda, expected returns of the forecast context of `month`. */
+/* Betas, alpha (when asked) and, with lambda, expected returns of the forecast context of
+ * `month`. */
 static int forecast_scores(const fd_version *v, fd_db *db, const char *month, fd_month *over,
-                           const double *lambda, double **beta, double **er, fd_error *err) {
+                           const double *lambda, double **beta, double **alpha, double **er,
+                           fd_error *err) {
     fd_dataset ctx;
     const fd_period *p;
+    size_t n;
     int rc = -1;
     *beta = NULL;
+    if (alpha) *alpha = NULL;
     if (er) *er = NULL;
     if (fd_scoring_forecast(v, db, month, over, &ctx, err)) return -1;
     p = &ctx.periods[0];
-    *beta = malloc((p->n * v->K > 0 ? p->n * v->K : 1) * sizeof **beta);
-    if (er) *er = malloc((p->n ? p->n : 1) * sizeof **er);
-    if (!*beta || (er && !*er))
+    n = p->n ? p->n : 1;
+    *beta = malloc(n * v->K * sizeof **beta);
+    if (alpha) *alpha = malloc(n * sizeof **alpha);
+    if (er) *er = malloc(n * sizeof **er);
+    if (!*beta || (alpha && !*alpha) || (er && !*er))
         fd_error_set(err, 500, "out_of_memory", "scores of %s", month);
     else if (er)
         rc = fd_model_predict(v->m, p, lambda, 1, *er, *beta, err);
     else
-        rc = fd_model_betas(v->m, p, *beta, NULL, err);
+        rc = fd_model_betas(v->m, p, *beta, alpha ? *alpha : NULL, err);
     if (rc != 0) {
         free(*beta);
         *beta = NULL;
+        if (alpha) {
+            free(*alpha);
+            *alpha = NULL;
+        }
         if (er) {
             free(*er);
             *er = NULL;
@@ -82,14 +92,14 @@ static int forecast_scores(const fd_version *v, fd_db *db, const char *month, fd
 }
 
 int fd_scoring_cached_betas(const fd_version *v, fd_db *db, fd_month *m, double **beta,
-                            fd_error *err) {
-    return forecast_scores(v, db, fd_month_panel(m)->month, m, NULL, beta, NULL, err);
+                            double **alpha, fd_error *err) {
+    return forecast_scores(v, db, fd_month_panel(m)->month, m, NULL, beta, alpha, NULL, err);
 }
 
 int fd_scoring_cached_expected(const fd_version *v, fd_db *db, fd_month *m,
                                const double *lambda, double **beta, double **er,
                                fd_error *err) {
-    return forecast_scores(v, db, fd_month_panel(m)->month, m, lambda, beta, er, err);
+    return forecast_scores(v, db, fd_month_panel(m)->month, m, lambda, beta, NULL, er, err);
 }
 
 int fd_scoring_expected(const fd_version *v, fd_db *db, const fd_panel *p, const double *lambda,
@@ -97,7 +107,7 @@ int fd_scoring_expected(const fd_version *v, fd_db *db, const fd_panel *p, const
     fd_month *m;
     int rc;
     if (fd_month_borrow(p, "", &m, err)) return -1;
-    rc = forecast_scores(v, db, p->month, m, lambda, beta, er, err);
+    rc = forecast_scores(v, db, p->month, m, lambda, beta, NULL, er, err);
     fd_month_release(m);
     return rc;
 }
@@ -208,47 +218,68 @@ int fd_scoring_factor(const fd_version *v, fd_db *db, const char *month, double 
     return 0;
 }
 
-int fd_scoring_lambda(const fd_version *v, fd_db *db, const char *month, double *lambda,
-                      fd_lambda_info *info, fd_error *err) {
-    size_t K = v->K, used = 0;
-    double *f = malloc(K * sizeof *f);
-    char m[FD_MONTH_LEN];
-    fd_lambda_info li = {0, 0, 0};
-    if (!f) return fd_error_set(err, 500, "out_of_memory", "lambda");
-    for (size_t k = 0; k < K; k++) lambda[k] = 0.0;
-    for (size_t t = 0; t < v->T0; t++) {
-        if (strcmp(v->months[t], month) > 0) continue;
-        for (size_t k = 0; k < K; k++) lambda[k] += v->F[t * K + k];
-        li.in_sample++;
-    }
-    /* Months after the training window, up to `month`, from the stored panels. */
-    if (v->train_to[0] && strcmp(month, v->train_to) > 0) {
-        int after = fd_month_diff(v->train_to, month); /* months train_to+1 .. month */
-        for (int i = 1; i <= after; i++) {
-            fd_error ferr;
-            fd_month_add(v->train_to, i, m);
-            if (fd_scoring_factor(v, db, m, f, &ferr)) {
-                if (ferr.status >= 500) {
-                    if (err) *err = ferr;
-                    free(f);
-                    return -1;
-                }
-                li.skipped++;
-                continue;
-            }
-            for (size_t k = 0; k < K; k++) lambda[k] += f[k];
-            li.realised++;
+/* The newest stored panel month (no realisation can come later), or "" when none. */
+static int newest_panel(fd_db *db, char out[FD_MONTH_LEN], fd_error *err) {
+    char (*months)[FD_MONTH_LEN] = NULL;
+    size_t n = 0;
+    if (fd_store_panel_months(db, &months, &n, err)) return -1;
+    snprintf(out, FD_MONTH_LEN, "%s", n ? months[n - 1] : "");
+    free(months);
+    return 0;
+}
+
+int fd_scoring_history(const fd_version *v, fd_db *db, const char *until,
+                       const fd_factor_history *known, fd_factor_history *h, fd_error *err) {
+    char m[FD_MONTH_LEN], newest[FD_MONTH_LEN], base[FD_MONTH_LEN];
+    double *f = malloc(v->K * sizeof *f);
+    int rc = -1;
+    fd_factor_history_init(h, v->K);
+    if (!f) return fd_error_set(err, 500, "out_of_memory", "factor history");
+    if (fd_factor_history_append(h, v->F, (const char (*)[FD_MONTH_LEN])v->months, v->T0, err) ||
+        newest_panel(db, newest, err))
+        goto done;
+    /* Months after the stored rows up to `until` and the newest panel, by count. */
+    snprintf(base, sizeof base, "%s", h->T ? fd_factor_history_last(h) : v->train_to);
+    const char *end = strcmp(until, newest) < 0 ? until : newest;
+    int later = base[0] && end[0] ? fd_month_diff(base, end) : 0;
+    for (int i = 1; i <= later; i++) {
+        if (fd_month_add(base, i, m) != 0) break;
+        const double *given = NULL;
+        fd_error ferr;
+        for (size_t t = 0; known && t < known->T && !given; t++)
+            if (strcmp(known->months[t], m) == 0) given = known->F + t * v->K;
+        if (given) {
+            if (fd_factor_history_push(h, m, given, err)) goto done;
+            continue;
+        }
+        if (fd_scoring_factor(v, db, m, f, &ferr) == 0) {
+            if (fd_factor_history_push(h, m, f, err)) goto done;
+        } else if (ferr.status >= 500) {
+            if (err) *err = ferr;
+            goto done;
+        } else if (fd_factor_history_skip(h, m, err)) {
+            goto done;
         }
     }
-    used = li.in_sample + li.realised;
+    rc = 0;
+done:
     free(f);
-    if (!used)
-        return fd_error_set(err, 422, "no_factor_history",
-                            "no factor realisation of %s v%d is known at %s", v->model,
-                            v->version, month);
-    for (size_t k = 0; k < K; k++) lambda[k] /= (double)used;
-    if (info) *info = li;
-    return 0;
+    if (rc != 0) fd_factor_history_free(h);
+    return rc;
+}
+
+int fd_scoring_lambda(const fd_version *v, fd_db *db, const char *month,
+                      fd_lambda_estimator est, double *lambda, fd_lambda_info *info,
+                      fd_error *err) {
+    fd_factor_history h;
+    int rc;
+    /* The training estimator needs no realisation beyond the stored rows. */
+    if (fd_scoring_history(v, db, est == FD_LAMBDA_TRAINING ? "" : month, NULL, &h, err))
+        return -1;
+    rc = fd_lambda_estimate(&h, month, est, &v->windows, lambda, info, err);
+    if (rc != 0) fd_error_prefix(err, "%s v%d", v->model, v->version);
+    fd_factor_history_free(&h);
+    return rc;
 }
 
 static json_t *num_or_null(double x) { return isfinite(x) ? json_real(x) : json_null(); }

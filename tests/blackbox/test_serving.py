@@ -204,7 +204,9 @@ def expected_returns_use_characteristics_of_t_and_factors_known_at_t():
     check_eq(st, 200, str(js))
     check_eq(js["forecast_month"], "2021-01")
     check(np.abs(np.array(js["lambda"]["values"]) - lam).max() < 1e-6, "lambda")
-    check_eq(js["lambda"]["in_sample_months"], 8)
+    check_eq(js["lambda"]["training_months"], 8)
+    check_eq(js["lambda"]["estimator"], "prevailing")
+    check_eq(js["lambda"]["months"], 11)
     check_eq(js["lambda"]["realised_months"], 3)
     er = {s["id"]: s["er"] for s in js["securities"]}
     want = z @ g @ lam

@@ -10,6 +10,7 @@
 
 #include "factord/eval.h"
 #include "factord/eval_importance.h"
+#include "factord/lambda.h"
 #include "testlib.h"
 
 typedef struct fixed_model {
@@ -135,6 +136,33 @@ static void fixture_free(fixture *fx) {
     json_decref(fx->ref);
 }
 
+/* The fixture evaluated with lambda_{t-1} from the one lambda: the prevailing mean of the
+ * in-sample rows (months before the first test month) and the test months realised before
+ * t, which is the reference's mean of F0 and the earlier test factors. */
+static int fixture_eval(fixture *fx, const fd_eval_opts *opts, fd_eval **ev, fd_error *err) {
+    size_t K = fx->fm.base.K, T = fx->ds.T;
+    double *lambda = malloc(T * K * sizeof *lambda);
+    fd_factor_history h;
+    fd_lambda_windows w = {"", "", "", ""};
+    int rc = lambda ? 0 : -1;
+    fd_factor_history_init(&h, K);
+    for (size_t t = 0; t < fx->T0 && rc == 0; t++) {
+        char m[FD_MONTH_LEN];
+        fd_month_add(fx->ds.periods[0].month, (int)t - (int)fx->T0, m);
+        rc = fd_factor_history_push(&h, m, fx->F0 + t * K, err);
+    }
+    for (size_t t = 0; t < T && rc == 0; t++) {
+        char asof[FD_MONTH_LEN];
+        fd_month_add(fx->ds.periods[t].month, -1, asof);
+        rc = fd_lambda_estimate(&h, asof, FD_LAMBDA_PREVAILING, &w, lambda + t * K, NULL, err) ||
+             fd_factor_history_push(&h, fx->ds.periods[t].month, fx->fm.F + t * K, err);
+    }
+    fd_factor_history_free(&h);
+    if (rc == 0) rc = fd_eval_model(&fx->fm.base, &fx->ds, NULL, lambda, fx->mkt, opts, ev, err);
+    free(lambda);
+    return rc;
+}
+
 TEST(evaluator_matches_numpy_reference) {
     fixture fx;
     json_t *ref, *rep, *exp;
@@ -144,7 +172,7 @@ TEST(evaluator_matches_numpy_reference) {
     ref = fx.ref;
     fd_eval_opts opts = {(int)json_integer_value(json_object_get(ref, "nb")),
                          json_number_value(json_object_get(ref, "cost"))};
-    int rc = fd_eval_model(&fx.fm.base, fx.F0, fx.T0, &fx.ds, fx.mkt, &opts, &ev, &err);
+    int rc = fixture_eval(&fx, &opts, &ev, &err);
     if (rc == 0) {
         const char *keys[] = {"total_r", "pred_r", "total_x", "pred_x", "total_r_mkt"};
         const char *skeys[] = {"months", "mean", "volatility", "sharpe", "turnover", "mean_net",
@@ -253,7 +281,7 @@ TEST(monthly_series_matches_numpy_reference) {
     if (fixture_load(&fx)) { fixture_free(&fx); ASSERT(!"fixture loads"); }
     fd_eval_opts opts = {(int)json_integer_value(json_object_get(fx.ref, "nb")),
                          json_number_value(json_object_get(fx.ref, "cost"))};
-    int rc = fd_eval_model(&fx.fm.base, fx.F0, fx.T0, &fx.ds, fx.mkt, &opts, &ev, &err);
+    int rc = fixture_eval(&fx, &opts, &ev, &err);
     if (rc == 0) {
         const char *keys[] = {"n", "total_r2", "pred_r2", "ic", "rank_ic", "ew_ls", "ew_ls_net",
                               "ew_lo", "ew_lo_net", "vw_ls", "vw_ls_net", "vw_lo", "vw_lo_net"};

@@ -222,10 +222,14 @@ TEST(trained_version_round_trips_and_loads) {
     ASSERT_INT_EQ(resaved_len, stored_len);
     ASSERT(memcmp(resaved, stored, stored_len) == 0);
     ASSERT_INT_EQ(fd_store_version_factors(db, "lin", 1, &F, &T, &K, &months, &err), 0);
-    ASSERT_INT_EQ(T, 13);
+    /* The stored factor history: the 13 training months, then the 6 validation months
+     * (lambda's prevailing mean reads both). */
+    ASSERT_INT_EQ(T, 19);
     ASSERT_INT_EQ(K, 2);
     ASSERT_STR_EQ(months[0], "2000-02");
     ASSERT_STR_EQ(months[12], "2001-02");
+    ASSERT_STR_EQ(months[13], "2001-03");
+    ASSERT_STR_EQ(months[18], "2001-08");
     ASSERT(isfinite(F[0]) && isfinite(F[25]));
     fd_model_destroy(m);
     free(stored);

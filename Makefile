@@ -94,6 +94,15 @@ $(BUILD)/gen/ui_assets.c: $(UI_ASSETS) src/http/ui/embed.sh
 $(BUILD)/gen/ui_assets.o: $(BUILD)/gen/ui_assets.c
 	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
 
+# The commit factord_build_info reports, rewritten only when HEAD moves (so nothing else
+# rebuilds); empty outside a git checkout.
+$(BUILD)/gen/build_commit.h: FORCE
+	@mkdir -p $(dir $@)
+	$(Q)printf '#define FACTORD_COMMIT "%s"\n' "$$(git rev-parse --short=12 HEAD 2>/dev/null)" \
+	    >$@.tmp
+	$(Q)if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
+$(BUILD)/src/core/build_info.o: $(BUILD)/gen/build_commit.h
+
 $(BUILD)/tests/testlib.o: tests/testlib.c tests/testlib.h
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS) -Itests -c -o $@ $<

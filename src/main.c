@@ -3,10 +3,7 @@
 #include <string.h>
 
 #include "factord/cli.h"
-
-#ifndef FACTORD_VERSION
-#define FACTORD_VERSION "0.1.0"
-#endif
+#include "factord/metrics.h"
 
 typedef struct command {
     const char *name;
@@ -45,7 +42,8 @@ int main(int argc, char **argv) {
         return 0;
     }
     if (strcmp(argv[1], "--version") == 0) {
-        printf("factord %s\n", FACTORD_VERSION);
+        printf("factord %s%s%s\n", fd_build_version(), fd_build_commit()[0] ? " " : "",
+               fd_build_commit());
         return 0;
     }
     for (size_t i = 0; i < N_COMMANDS; i++)

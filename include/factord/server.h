@@ -36,7 +36,6 @@ void fd_server_apply_settings(const fd_config *cfg);
 /* Process-wide request counters for /metrics; updated with atomics by the loop thread,
  * readable from any thread. */
 typedef struct fd_http_counters {
-    unsigned long long by_class[6]; /* index = status / 100 (1xx..5xx) */
     unsigned long long timeouts;    /* requests answered 503 by their deadline */
     long in_flight;                 /* requests received and not yet completed */
     double uptime;                  /* seconds since the server started */

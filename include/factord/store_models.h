@@ -89,6 +89,10 @@ int fd_store_job_list(fd_db *db, const char *state, const char *model, int limit
                       json_t **out, fd_error *err);
 /* 1 if s is a job state name. */
 int fd_job_state_valid(const char *s);
+/* The i-th job state name (0..4: queued, running, succeeded, failed, cancelled), or NULL. */
+const char *fd_job_state_name(int i);
+/* {"<kind>": {"<state>": count, ...}, ...} over every job row. */
+int fd_store_job_state_counts(fd_db *db, json_t **out, fd_error *err);
 
 /* Worker side. A claimed job: */
 typedef struct fd_job_claim {

@@ -39,6 +39,8 @@ struct fd_conn {
     double started;
     char request_id[72];
     char who[65];              /* name of the token that authenticated it, or "" */
+    char *query;               /* the query string for the access log (fd_access_query) */
+    size_t sent_bytes;         /* body bytes of the answer queued */
     char method[16];
     char *path;
     fd_route_match match;
@@ -83,6 +85,7 @@ static void conn_free(fd_conn *conn) {
     spool_remove(conn);
     fd_body_decoder_free(conn->decoder);
     free(conn->path);
+    free(conn->query);
     free(conn->body);
     fd_route_match_free(&conn->match);
     fd_request_release(&conn->req);
@@ -111,6 +114,7 @@ static void assign_request_id(fd_conn *conn) {
 }
 
 static enum MHD_Result conn_send(fd_conn *conn) {
+    conn->sent_bytes = strcmp(conn->method, "HEAD") == 0 ? 0 : conn->resp.body_len;
     conn->status = fd_send_response(conn->srv, conn->mhd, &conn->resp, conn->request_id,
                                      conn->match.allow);
     return conn->status ? MHD_YES : MHD_NO;
@@ -472,6 +476,7 @@ static fd_conn *conn_new(fd_server *srv, struct MHD_Connection *mhd, const char 
     conn->started = fd_now();
     snprintf(conn->method, sizeof conn->method, "%s", method);
     assign_request_id(conn);
+    conn->query = fd_access_query(mhd);
     conn->next = srv->conns;
     if (srv->conns) srv->conns->prev = conn;
     srv->conns = conn;
@@ -501,29 +506,23 @@ enum MHD_Result fd_conn_access(void *cls, struct MHD_Connection *connection, con
     return conn_dispatch(conn);
 }
 
-/* Log-safe copy of a path: control characters could forge log lines. */
-static void printable(const char *s, char *out, size_t cap) {
-    size_t n = 0;
-    for (; *s && n + 1 < cap; s++) out[n++] = (*s >= 0x20 && *s != 0x7f) ? *s : '?';
-    out[n] = '\0';
-}
-
 void fd_conn_completed(void *cls, struct MHD_Connection *connection, void **con_cls,
                        enum MHD_RequestTerminationCode toe) {
     fd_conn *conn = *con_cls;
-    char path[256];
+    char client[64];
+    int sent = conn && conn->status && toe == MHD_REQUEST_TERMINATED_COMPLETED_OK;
+    double seconds;
     (void)cls;
-    (void)connection;
     if (!conn) return;
     *con_cls = NULL;
-    printable(conn->path, path, sizeof path);
-    if (conn->status && toe == MHD_REQUEST_TERMINATED_COMPLETED_OK)
-        fd_info("%s %s %d %.1fms id=%s", conn->method, path, conn->status,
-                (fd_now() - conn->started) * 1e3, conn->request_id);
-    else
-        fd_info("%s %s %d %.1fms id=%s (connection closed before the response was sent)",
-                conn->method, path, conn->status, (fd_now() - conn->started) * 1e3,
-                conn->request_id);
+    seconds = fd_now() - conn->started;
+    fd_access_client(connection, client, sizeof client);
+    fd_access_log(&(fd_access_entry){conn->method, conn->path, conn->query ? conn->query : "",
+                                     conn->status, sent ? conn->sent_bytes : 0, seconds, client,
+                                     conn->request_id, conn->who,
+                                     sent ? NULL
+                                          : " (connection closed before the response was sent)"});
+    fd_http_metrics_request(conn->match.route, sent ? conn->status : 0, seconds);
     fd_stats_request_end();
     conn->mhd_done = 1;
     if (!conn->work_pending) conn_free(conn);

@@ -17,14 +17,6 @@
 #include "factord/textbuf.h"
 #include "serving.h"
 
-/* The securities a request asks for: every row of the month, or the ?ids= list. Scores
- * are always computed on the whole month (rank normalisation is cross-sectional), then
- * these rows are reported. */
-typedef struct selection {
-    size_t *rows; /* (n) panel rows in the order asked */
-    size_t n;
-} selection;
-
 /* Takes the whole month from the registry's cache and resolves ?ids= (each listed id must
  * be in the month: 404 "unknown_security" otherwise; duplicates are reported once). */
 static int load_month(fd_request *req, fd_db *db, const char *month, fd_month **out,
@@ -76,38 +68,6 @@ static json_t *version_json(const fd_version *v) {
     return json_pack("{s:s,s:i}", "model", v->model, "version", v->version);
 }
 
-/* CSV: id,<name>_1..K (or a single column) from a (n, cols) matrix. */
-static void respond_matrix_csv(fd_response *resp, const fd_panel *p, const selection *sel,
-                               const double *m, size_t cols, const char *name) {
-    fd_textbuf b;
-    char col[64];
-    fd_textbuf_init(&b);
-    fd_textbuf_puts(&b, "id");
-    for (size_t k = 0; k < cols; k++) {
-        if (cols == 1)
-            snprintf(col, sizeof col, ",%s", name);
-        else
-            snprintf(col, sizeof col, ",%s_%zu", name, k + 1);
-        fd_textbuf_puts(&b, col);
-    }
-    fd_textbuf_putc(&b, '\n');
-    for (size_t r = 0; r < sel->n; r++) {
-        size_t i = sel->rows[r];
-        fd_textbuf_csv_field(&b, p->ids[i]);
-        for (size_t k = 0; k < cols; k++) {
-            fd_textbuf_putc(&b, ',');
-            fd_textbuf_num(&b, m[i * cols + k], "");
-        }
-        fd_textbuf_putc(&b, '\n');
-    }
-    if (b.oom) {
-        fd_textbuf_free(&b);
-        fd_response_error(resp, 500, "out_of_memory", "CSV body");
-        return;
-    }
-    fd_response_text(resp, 200, "text/csv", b.data, b.len);
-}
-
 /* [{"id", key: value}] per selected row; cols == 0 writes one scalar per row (m is (n)),
  * otherwise an array of cols values (m is (n, cols)). */
 static json_t *rows_json(const fd_panel *p, const selection *sel, const double *m, size_t cols,
@@ -128,18 +88,23 @@ static void handle_betas(fd_request *req, fd_response *resp) {
     fd_month *cm = NULL;
     selection sel = {NULL, 0};
     double *beta = NULL, *alpha = NULL;
+    char next[FD_MONTH_LEN];
     const char *month = month_param(req, "month", &err);
     if (!month || serving_open(req, &s, &err)) {
         fd_response_from_error(resp, &err);
         return;
     }
+    fd_month_add(month, 1, next);
     if (load_month(req, s.db, month, &cm, &sel, &err) ||
         fd_scoring_cached_betas(s.v, s.db, cm, &beta, s.v->m->has_alpha ? &alpha : NULL, &err)) {
         fd_response_from_error(resp, &err);
     } else if (fd_request_accepts(req, "text/csv")) {
         respond_matrix_csv(resp, fd_month_panel(cm), &sel, beta, s.v->K, "beta");
+        json_decref(serving_provenance(&s, month, next[0] ? next : NULL, NULL, resp));
     } else {
         json_t *doc = version_json(s.v);
+        json_object_set_new(doc, "provenance",
+                            serving_provenance(&s, month, next[0] ? next : NULL, NULL, resp));
         json_object_set_new(doc, "month", json_string(month));
         json_object_set_new(doc, "k", json_integer((json_int_t)s.v->K));
         json_t *rows = rows_json(fd_month_panel(cm), &sel, beta, s.v->K, "beta");
@@ -260,9 +225,11 @@ static void handle_factors(fd_request *req, fd_response *resp) {
     } else if (csv) {
         json_decref(series);
         fd_response_text(resp, 200, "text/csv", b.data, b.len);
+        json_decref(serving_provenance(&s, NULL, NULL, NULL, resp));
     } else {
         json_t *doc = version_json(s.v);
         fd_textbuf_free(&b);
+        json_object_set_new(doc, "provenance", serving_provenance(&s, NULL, NULL, NULL, resp));
         json_object_set_new(doc, "from", json_string(from));
         json_object_set_new(doc, "to", json_string(to));
         json_object_set_new(doc, "months_without_panels", json_integer((json_int_t)missing));
@@ -323,13 +290,16 @@ static void handle_expected(fd_request *req, fd_response *resp) {
         fd_response_from_error(resp, &err);
         return;
     }
+    fd_month_add(month, 1, next);
     if (score_month(req, &s, month, &sc, &err)) {
         fd_response_from_error(resp, &err);
     } else if (fd_request_accepts(req, "text/csv")) {
         respond_matrix_csv(resp, sc.p, &sc.sel, sc.er, 1, "er");
+        json_decref(serving_provenance(&s, month, next[0] ? next : NULL, &sc.li, resp));
     } else {
         json_t *doc = version_json(s.v), *rows = rows_json(sc.p, &sc.sel, sc.er, 0, "er");
-        fd_month_add(month, 1, next);
+        json_object_set_new(doc, "provenance",
+                            serving_provenance(&s, month, next[0] ? next : NULL, &sc.li, resp));
         json_object_set_new(doc, "characteristics_month", json_string(month));
         json_object_set_new(doc, "forecast_month", next[0] ? json_string(next) : json_null());
         json_object_set_new(doc, "returns", json_string(s.v->excess_returns ? "excess" : "raw"));
@@ -387,10 +357,16 @@ static void handle_decile_series(fd_request *req, fd_response *resp) {
         return;
     }
     if (fd_scoring_decile_series(s.v, s.db, fd_registry_designs(req->app->registry), from, to,
-                                 nb, how, est, &doc, &err))
+                                 nb, how, est, &doc, &err)) {
         fd_response_from_error(resp, &err);
-    else
+    } else {
+        /* One lambda per month of the series: the estimator is stated, each count inside. */
+        fd_lambda_info li;
+        memset(&li, 0, sizeof li);
+        li.estimator = est;
+        json_object_set_new(doc, "provenance", serving_provenance(&s, NULL, NULL, &li, resp));
         fd_response_json(resp, 200, doc);
+    }
     serving_close(req, &s);
 }
 
@@ -430,10 +406,17 @@ static void handle_deciles(fd_request *req, fd_response *resp) {
                     fd_month_panel(next)->ret;
         json_t *doc = fd_scoring_deciles_json(sc.p, sc.er, have_next ? next : NULL, nb, how,
                                               &missing_cap);
+        const char *forecast = next_month[0] ? next_month : NULL;
         if (!doc) {
             fd_response_error(resp, 500, "out_of_memory", "deciles");
+        } else if (fd_request_accepts(req, "text/csv")) {
+            respond_deciles_csv(resp, doc);
+            json_decref(doc);
+            json_decref(serving_provenance(&s, month, forecast, &sc.li, resp));
         } else {
             json_t *v = version_json(s.v);
+            json_object_set_new(doc, "provenance",
+                                serving_provenance(&s, month, forecast, &sc.li, resp));
             json_object_update(doc, v);
             json_decref(v);
             json_object_set_new(doc, "characteristics_month", json_string(month));
@@ -455,7 +438,7 @@ static void handle_score(fd_request *req, fd_response *resp) {
     serving s;
     fd_error err;
     fd_panel p;
-    char ctype[64], month[FD_MONTH_LEN];
+    char ctype[64], month[FD_MONTH_LEN], next[FD_MONTH_LEN];
     const char *mq = fd_request_query(req, "month");
     double *lambda = NULL, *beta = NULL, *er = NULL;
     fd_lambda_info li;
@@ -497,6 +480,7 @@ static void handle_score(fd_request *req, fd_response *resp) {
             snprintf(month, sizeof month, "%s", s.v->train_to);
         free(months);
     }
+    fd_month_add(month, 1, next);
     int parsed = strcmp(ctype, "text/csv") == 0
                      ? fd_panel_parse_csv(req->body, req->body_len, month, &p, &err)
                      : fd_panel_parse_json(req->body, req->body_len, month, &p, &err);
@@ -508,6 +492,9 @@ static void handle_score(fd_request *req, fd_response *resp) {
         fd_response_from_error(resp, &err);
     } else if (how == FD_WEIGHT_VALUE && !p.mktcap) {
         fd_response_error(resp, 422, "no_mktcap", "value weights need a mktcap column");
+    } else if (fd_request_accepts(req, "text/csv")) {
+        respond_score_csv(resp, &p, beta, s.v->K, er);
+        json_decref(serving_provenance(&s, month, next[0] ? next : NULL, &li, resp));
     } else {
         json_t *doc = version_json(s.v), *rows = json_array();
         /* Inline scoring may be of a handful of securities: too few for the portfolios
@@ -520,7 +507,10 @@ static void handle_score(fd_request *req, fd_response *resp) {
             json_array_append_new(rows, json_pack("{s:s,s:o,s:o}", "id", p.ids[i], "beta",
                                                   vec_json(beta + i * s.v->K, s.v->K), "er",
                                                   isfinite(er[i]) ? json_real(er[i]) : json_null()));
+        json_object_set_new(doc, "provenance",
+                            serving_provenance(&s, month, next[0] ? next : NULL, &li, resp));
         json_object_set_new(doc, "month", json_string(month));
+        json_object_set_new(doc, "forecast_month", next[0] ? json_string(next) : json_null());
         json_object_set_new(doc, "lambda", fd_lambda_info_json(&li, lambda, s.v->K));
         json_object_set_new(doc, "securities", rows);
         json_object_set_new(doc, "deciles", dec ? dec : json_null());

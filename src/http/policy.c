@@ -15,7 +15,8 @@
     "Authorization, Content-Type, Accept, If-None-Match, X-Request-Id, Idempotency-Key"
 #define CORS_EXPOSE_HEADERS                                                                 \
     "X-Request-Id, ETag, Location, WWW-Authenticate, X-Factord-Model, X-Factord-Version, " \
-    "X-Factord-Label, X-Factord-Month, X-Factord-Forecast-Month, X-Factord-Lambda-Estimator"
+    "X-Factord-Label, X-Factord-Month, X-Factord-Forecast-Month, X-Factord-Lambda-Estimator, " \
+    "X-Factord-Lambda-Months"
 #define CORS_MAX_AGE "600"
 
 /* Calls fn(item, len, ud) for each trimmed item of a comma-separated list until fn returns

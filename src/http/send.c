@@ -67,7 +67,5 @@ int fd_send_response(fd_server *srv, struct MHD_Connection *connection, fd_respo
     if (atomic_load(&srv->app->draining)) add_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
     queued = MHD_queue_response(connection, (unsigned)status, r);
     MHD_destroy_response(r);
-    if (queued != MHD_YES) return 0;
-    fd_stats_status(status);
-    return status;
+    return queued == MHD_YES ? status : 0;
 }

@@ -35,6 +35,7 @@ void openblas_set_num_threads(int num_threads);
 void fd_server_apply_settings(const fd_config *cfg) {
     fd_log_level level;
     if (fd_log_parse_level(cfg->log_level, &level) == 0) fd_log_set_level(level);
+    fd_log_set_json(strcmp(cfg->log_format, "json") == 0);
     openblas_set_num_threads(cfg->blas_threads);
 }
 
@@ -84,7 +85,7 @@ static void server_shutdown(fd_server *srv) {
     close_handle((uv_handle_t *)&srv->sig_term);
     close_handle((uv_handle_t *)&srv->sig_int);
     close_handle((uv_handle_t *)&srv->sig_hup);
-    fd_auth_refresher_stop(&srv->auth_refresh);
+    fd_store_refresher_stop(&srv->refresher);
     fd_info("stopped");
 }
 
@@ -133,7 +134,7 @@ static void on_hup(uv_signal_t *sig, int signum) {
     }
     fd_notifyf("RELOADING=1\nMONOTONIC_USEC=%llu\nSTATUS=reloading the config",
                fd_notify_monotonic_usec());
-    fd_auth_refresher_now(&srv->auth_refresh);
+    fd_store_refresher_now(&srv->refresher);
     merged = srv->app->cfg;
     /* The rules across keys must hold for what would be in force: restart-only keys keep
      * their current values. */
@@ -241,7 +242,7 @@ static void init_handles(fd_server *srv, int epoll_fd) {
     uv_signal_start(&srv->sig_term, on_stop_signal, SIGTERM);
     uv_signal_start(&srv->sig_int, on_stop_signal, SIGINT);
     uv_signal_start(&srv->sig_hup, on_hup, SIGHUP);
-    fd_auth_refresher_start(&srv->auth_refresh, &srv->loop, srv->app);
+    fd_store_refresher_start(&srv->refresher, &srv->loop, srv->app);
     /* Signals that came during start-up (fd_server_defer_signals), delivered now. */
     for (int i = 0; i < N_DEFERRED; i++)
         if (atomic_exchange(&deferred_pending[i], 0)) kill(getpid(), deferred_signals[i]);

@@ -9,26 +9,30 @@
 
 #include "factord/app.h"
 #include "factord/http.h"
+#include "factord/metrics.h"
 #include "factord/server.h"
 
 typedef struct fd_conn fd_conn;
 typedef struct fd_server fd_server;
 
-/* auth_refresh.c: polls the token store for changes (see auth.h); loop thread. */
-typedef struct fd_auth_refresher {
+/* store_refresh.c: refreshes what the loop serves from memory (tokens, job counts) from
+ * the store every second, on a worker; loop thread. */
+typedef struct fd_store_refresher {
     fd_app *app;
     uv_timer_t timer;
     uv_work_t work;
     int started, stopped, busy;
     int failing; /* worker only: the last refresh failed (logged once) */
-} fd_auth_refresher;
+} fd_store_refresher;
 
-/* Starts the poll (a no-op when app->auth is NULL). */
-void fd_auth_refresher_start(fd_auth_refresher *r, uv_loop_t *loop, fd_app *app);
+void fd_store_refresher_start(fd_store_refresher *r, uv_loop_t *loop, fd_app *app);
 /* Queues a refresh now unless one is running (SIGHUP). */
-void fd_auth_refresher_now(fd_auth_refresher *r);
+void fd_store_refresher_now(fd_store_refresher *r);
 /* Closes the timer; a refresh in flight finishes on its own. */
-void fd_auth_refresher_stop(fd_auth_refresher *r);
+void fd_store_refresher_stop(fd_store_refresher *r);
+
+/* h_metrics.c: re-reads the job counts by kind and state that /metrics serves (worker). */
+int fd_metrics_jobs_refresh(fd_db *db, fd_error *err);
 
 /* sock.c: one TCP connection (libmicrohttpd's socket context); loop thread only. */
 typedef struct fd_sock {
@@ -50,7 +54,7 @@ struct fd_server {
     uv_timer_t drain_timer;     /* polls for the end of the drain */
     double drain_deadline;      /* fd_now() after which the drain stops waiting */
     fd_conn *conns;             /* every live request, for shutdown */
-    fd_auth_refresher auth_refresh;
+    fd_store_refresher refresher;
     fd_sock *socks;             /* every open connection */
     size_t n_socks;
     unsigned request_prefix;    /* random, so request ids differ across restarts */
@@ -89,12 +93,39 @@ int fd_send_response(fd_server *srv, struct MHD_Connection *connection, fd_respo
 void fd_request_release(fd_request *req);
 void fd_response_release(fd_response *resp);
 
+/* http_metrics.c: per-route counts and latency, per model/version scoring counts.
+ * fd_http_metrics_request is called once per completed request (loop thread; route NULL
+ * when none matched, status 0 when no answer was sent), fd_http_metrics_model by scoring
+ * handlers (any thread), fd_http_metrics_write by the scrape. */
+void fd_http_metrics_init(void);
+void fd_http_metrics_request(const fd_route *route, int status, double seconds);
+void fd_http_metrics_model(const char *model, int version, const char *endpoint);
+void fd_http_metrics_write(fd_metrics_out *o);
+
+/* access_log.c: one access log line (loop thread). */
+typedef struct fd_access_entry {
+    const char *method, *path;         /* path decoded (encoded again in the line) */
+    const char *query;                 /* fd_access_query's text, "" when none */
+    int status;                        /* 0 when no answer was sent */
+    size_t bytes;                      /* body bytes sent */
+    double seconds;
+    const char *client;                /* "127.0.0.1:50312" */
+    const char *request_id;
+    const char *token;                 /* the token's name, "" without auth */
+    const char *note;                  /* NULL, or " (why)" appended in text mode */
+} fd_access_entry;
+void fd_access_log(const fd_access_entry *e);
+/* The request's query arguments percent-encoded again ("a=1&b=x%20y"), malloc'd; NULL when
+ * there are none or memory ran out. */
+char *fd_access_query(struct MHD_Connection *connection);
+/* The peer's address as "1.2.3.4:port" or "[::1]:port" ("-" when unknown). */
+void fd_access_client(struct MHD_Connection *connection, char *out, size_t cap);
+
 /* stats.c (atomics; any thread). */
 void fd_stats_start(void);
 void fd_stats_request_begin(void);
 void fd_stats_request_end(void);
 long fd_stats_in_flight(void);
-void fd_stats_status(int status);
 void fd_stats_timeout(void);
 
 #endif

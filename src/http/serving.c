@@ -1,7 +1,24 @@
 #include "serving.h"
 
+#include <stdio.h>
+#include <string.h>
+
 #include "factord/app.h"
 #include "factord/panel.h"
+#include "server_internal.h"
+
+/* How ref addressed the version (see serving.label). */
+static void note_label(const char *ref, char *out, size_t cap) {
+    if (!ref || !*ref || strcmp(ref, "latest") == 0) snprintf(out, cap, "latest");
+    else if (strspn(ref, "0123456789") == strlen(ref)) out[0] = '\0';
+    else snprintf(out, cap, "%s", ref);
+}
+
+/* The endpoint a scoring request is counted under: the path's last segment. */
+static const char *endpoint_of(const char *path) {
+    const char *slash = strrchr(path, '/');
+    return slash ? slash + 1 : path;
+}
 
 int serving_open(fd_request *req, serving *s, fd_error *err) {
     const char *ref = fd_request_query(req, "version");
@@ -19,7 +36,31 @@ int serving_open(fd_request *req, serving *s, fd_error *err) {
         s->db = NULL;
         return -1;
     }
+    note_label(ref, s->label, sizeof s->label);
+    fd_http_metrics_model(s->v->model, s->v->version, endpoint_of(req->path));
     return 0;
+}
+
+json_t *serving_provenance(const serving *s, const char *month, const char *forecast_month,
+                           const fd_lambda_info *li, fd_response *resp) {
+    const char *estimator = li ? fd_lambda_estimator_name(li->estimator) : NULL;
+    char version[16], months[24];
+    json_t *doc;
+    snprintf(version, sizeof version, "%d", s->v->version);
+    snprintf(months, sizeof months, "%zu", li ? li->months : 0);
+    fd_response_header(resp, "X-Factord-Model", s->v->model);
+    fd_response_header(resp, "X-Factord-Version", version);
+    if (s->label[0]) fd_response_header(resp, "X-Factord-Label", s->label);
+    if (month) fd_response_header(resp, "X-Factord-Month", month);
+    if (forecast_month) fd_response_header(resp, "X-Factord-Forecast-Month", forecast_month);
+    if (estimator) fd_response_header(resp, "X-Factord-Lambda-Estimator", estimator);
+    if (li && li->months) fd_response_header(resp, "X-Factord-Lambda-Months", months);
+    doc = json_pack("{s:s,s:i,s:s?,s:s?,s:s?,s:s?}", "model", s->v->model, "version",
+                    s->v->version, "label", s->label[0] ? s->label : NULL, "month", month,
+                    "forecast_month", forecast_month, "lambda_estimator", estimator);
+    json_object_set_new(doc, "lambda_months",
+                        li && li->months ? json_integer((json_int_t)li->months) : json_null());
+    return doc;
 }
 
 void serving_close(fd_request *req, serving *s) {

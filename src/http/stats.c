@@ -5,7 +5,6 @@
 #include "factord/server.h"
 #include "server_internal.h"
 
-static atomic_ullong by_class[6];
 static atomic_ullong timeouts;
 static atomic_long in_flight;
 static _Atomic double started;
@@ -16,14 +15,8 @@ void fd_stats_request_end(void) { atomic_fetch_sub(&in_flight, 1); }
 long fd_stats_in_flight(void) { return atomic_load(&in_flight); }
 void fd_stats_timeout(void) { atomic_fetch_add(&timeouts, 1); }
 
-void fd_stats_status(int status) {
-    int cls = status / 100;
-    if (cls >= 1 && cls <= 5) atomic_fetch_add(&by_class[cls], 1);
-}
-
 void fd_http_counters_get(fd_http_counters *out) {
     double t0 = atomic_load(&started);
-    for (int i = 0; i < 6; i++) out->by_class[i] = atomic_load(&by_class[i]);
     out->timeouts = atomic_load(&timeouts);
     out->in_flight = atomic_load(&in_flight);
     out->uptime = t0 > 0 ? fd_now() - t0 : 0;

@@ -14,6 +14,7 @@
 #include "factord/json_write.h"
 #include "factord/log.h"
 #include "factord/store_models.h"
+#include "job_metrics.h"
 
 /* From OpenBLAS (libopenblas); declared here rather than pulling in one of the cblas.h
  * variants Debian ships. */
@@ -51,6 +52,7 @@ struct fd_job_ctx {
     fd_db *db;
     int64_t id;
     const char *model;
+    const char *kind;
     double progress;
     json_t *losses;          /* the most recent JOBS_MAX_LOSSES points */
     double last_flush;
@@ -97,6 +99,7 @@ int fd_job_progress(fd_job_ctx *ctx, double progress, const fd_fit_event *ev) {
         json_object_set_new(pt, "train", json_number_or_null(ev->train_loss));
         json_object_set_new(pt, "valid", json_number_or_null(ev->valid_loss));
         json_array_append_new(ctx->losses, pt);
+        fd_job_metrics_epoch(ctx->kind);
         if (json_array_size(ctx->losses) > JOBS_MAX_LOSSES) json_array_remove(ctx->losses, 0);
     }
     if (mono_now() - ctx->last_flush >= ctx->mgr->flush_interval) job_flush(ctx);
@@ -142,10 +145,11 @@ static void job_run(jobs_worker *w, fd_db *db, fd_job_claim *claim) {
     fd_jobs *m = w->mgr;
     const fd_job_kind *kind = find_kind(m, claim->kind);
     fd_job_ctx ctx = {.mgr = m, .w = w, .db = db, .id = claim->id,
-                      .model = claim->model[0] ? claim->model : NULL,
+                      .model = claim->model[0] ? claim->model : NULL, .kind = claim->kind,
                       .losses = json_array(), .last_flush = mono_now()};
     fd_error err;
     double t0 = mono_now();
+    const char *outcome = "succeeded";
     int rc;
     fd_error_clear(&err);
     pthread_mutex_lock(&m->mu);
@@ -164,21 +168,25 @@ static void job_run(jobs_worker *w, fd_db *db, fd_job_claim *claim) {
             ctx.db_cancel = json_is_true(json_object_get(row, "cancel_requested"));
         json_decref(row);
         if (atomic_load(&m->stopping)) {
+            outcome = "requeued";
             job_record_end(&ctx, "queued", NULL);
             fd_info("job %lld stopped for shutdown; it re-runs at the next start",
                     (long long)ctx.id);
         } else if (fd_job_stopping(&ctx)) {
+            outcome = "cancelled";
             job_record_end(&ctx, "cancelled", NULL);
             fd_info("job %lld cancelled", (long long)ctx.id);
         } else if (rc == 0) {
             job_record_end(&ctx, "succeeded", NULL);
         } else {
+            outcome = "failed";
             job_record_end(&ctx, "failed", &err);
             fd_warn("job %lld failed: %s: %s", (long long)ctx.id, err.code, err.message);
         }
     } else {
         fd_info("job %lld succeeded in %.1f s", (long long)ctx.id, mono_now() - t0);
     }
+    fd_job_metrics_finished(claim->kind, outcome, mono_now() - t0);
     atomic_fetch_sub(&m->running, 1);
     pthread_mutex_lock(&m->mu);
     w->job_id = 0;
@@ -240,6 +248,7 @@ static void jobs_free(fd_jobs *m) {
 int fd_jobs_create(const fd_jobs_opts *opts, fd_jobs **out, fd_error *err) {
     fd_jobs *m;
     fd_db *db;
+    fd_job_metrics_register();
     size_t n_kinds = 0;
     int requeued = 0;
     *out = NULL;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "factord/metrics.h"
 #include "factord/store_data.h"
 
 typedef struct slot {
@@ -19,6 +20,7 @@ struct fd_design_cache {
     size_t capacity, n;
     slot *slots; /* (capacity) */
     uint64_t clock;
+    fd_cache_stats stats; /* factord_cache_*_total{cache="design"} */
 };
 
 int fd_design_cache_create(size_t capacity, fd_design_cache **out, fd_error *err) {
@@ -30,12 +32,14 @@ int fd_design_cache_create(size_t capacity, fd_design_cache **out, fd_error *err
     }
     c->capacity = capacity ? capacity : 1;
     pthread_mutex_init(&c->mu, NULL);
+    fd_metrics_register_cache("design", &c->stats);
     *out = c;
     return 0;
 }
 
 void fd_design_cache_destroy(fd_design_cache *c) {
     if (!c) return;
+    fd_metrics_unregister_cache(&c->stats);
     for (size_t i = 0; i < c->n; i++) fd_month_release(c->slots[i].m);
     free(c->slots);
     pthread_mutex_destroy(&c->mu);
@@ -60,9 +64,11 @@ int fd_design_cache_get(fd_design_cache *c, fd_db *db, const char *month, fd_mon
     }
     pthread_mutex_unlock(&c->mu);
     if (m) {
+        fd_cache_hit(&c->stats);
         *out = m;
         return 0;
     }
+    fd_cache_miss(&c->stats);
     if (fd_month_load(db, month, &m, err)) return -1;
     /* Insert, replacing an older stamp of the month or else the least recently used. */
     pthread_mutex_lock(&c->mu);
@@ -74,9 +80,10 @@ int fd_design_cache_get(fd_design_cache *c, fd_db *db, const char *month, fd_mon
         for (size_t i = 1; i < c->n; i++)
             if (c->slots[i].used < c->slots[at].used) at = i;
     }
-    if (at < c->n)
+    if (at < c->n) {
+        if (strcmp(c->slots[at].month, month) != 0) fd_cache_evict(&c->stats);
         fd_month_release(c->slots[at].m);
-    else
+    } else
         c->n++;
     snprintf(c->slots[at].month, sizeof c->slots[at].month, "%s", month);
     c->slots[at].m = m;

@@ -5,6 +5,7 @@
 #include "factord/scoring.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 
 #include "factord/context.h"
 #include "factord/design_cache.h"
+#include "factord/metrics.h"
 #include "factord/store_data.h"
 
 struct fd_factor_memo {
@@ -170,6 +172,11 @@ static int compute_factor(const fd_version *v, fd_db *db, const char *month, dou
     return rc;
 }
 
+/* One process-wide count for the factor memos of every version. */
+static fd_cache_stats memo_stats;
+static pthread_once_t memo_stats_once = PTHREAD_ONCE_INIT;
+static void memo_stats_register(void) { fd_metrics_register_cache("factor_memo", &memo_stats); }
+
 int fd_scoring_factor(const fd_version *v, fd_db *db, const char *month, double *f,
                       fd_error *err) {
     fd_version *mv = (fd_version *)v; /* the memo is the only mutable part, under its lock */
@@ -185,11 +192,14 @@ int fd_scoring_factor(const fd_version *v, fd_db *db, const char *month, double 
             if (e->stamps == stamps) {
                 memcpy(f, e->f, K * sizeof *f);
                 pthread_mutex_unlock(&mv->memo_mu);
+                fd_cache_hit(&memo_stats);
                 return 0;
             }
         }
     }
     pthread_mutex_unlock(&mv->memo_mu);
+    pthread_once(&memo_stats_once, memo_stats_register);
+    fd_cache_miss(&memo_stats);
     if (compute_factor(v, db, month, f, err)) return -1;
     pthread_mutex_lock(&mv->memo_mu);
     if (!hit) { /* re-find: the memo may have grown (and moved) meanwhile */

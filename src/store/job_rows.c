@@ -21,6 +21,37 @@ int fd_job_state_valid(const char *s) {
     return 0;
 }
 
+const char *fd_job_state_name(int i) { return i >= 0 && i < 5 ? job_states[i] : NULL; }
+
+int fd_store_job_state_counts(fd_db *db, json_t **out, fd_error *err) {
+    sqlite3_stmt *st;
+    json_t *counts = json_object();
+    int rc;
+    *out = NULL;
+    if (fd_db_prepare(db, "SELECT kind, state, count(*) FROM jobs GROUP BY kind, state", &st,
+                      err) != 0) {
+        json_decref(counts);
+        return -1;
+    }
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *kind = (const char *)sqlite3_column_text(st, 0);
+        json_t *per = json_object_get(counts, kind);
+        if (!per) {
+            per = json_object();
+            json_object_set_new(counts, kind, per);
+        }
+        json_object_set_new(per, (const char *)sqlite3_column_text(st, 1),
+                            json_integer(sqlite3_column_int64(st, 2)));
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        json_decref(counts);
+        return fd_db_error(db, err, "counting jobs");
+    }
+    *out = counts;
+    return 0;
+}
+
 static json_t *col_text_or_null(sqlite3_stmt *st, int i) {
     const char *s = (const char *)sqlite3_column_text(st, i);
     return s ? json_string(s) : json_null();

@@ -475,6 +475,89 @@ def deciles_with_more_portfolios_than_securities_are_422():
     check("10 portfolios" in js["deciles_skipped"], js)
 
 
+PROVENANCE_HEADERS = ("x-factord-model", "x-factord-version", "x-factord-label",
+                      "x-factord-month", "x-factord-forecast-month",
+                      "x-factord-lambda-estimator", "x-factord-lambda-months")
+
+
+@test
+def every_scoring_answer_states_its_provenance_in_headers_and_body():
+    import json
+    d, panels = setup()
+    check_eq(d.json("PUT", "/v1/models/ip/labels/prov", {"version": 1})[0], 200)
+    body = "id," + ",".join(f"c{j}" for j in range(P)) + "\n" + "\n".join(
+        r[0] + "," + ",".join(repr(x) for x in r[3:]) for r in panels["2020-12"])
+    calls = [  # path, method, body, month, forecast, uses lambda
+        ("/v1/models/ip/betas?month=2020-12", "GET", None, "2020-12", "2021-01", False),
+        ("/v1/models/ip/factors?from=2020-11&to=2020-12", "GET", None, None, None, False),
+        ("/v1/models/ip/expected-returns?month=2020-12", "GET", None, "2020-12", "2021-01", True),
+        ("/v1/models/ip/deciles?month=2020-12", "GET", None, "2020-12", "2021-01", True),
+        ("/v1/models/ip/score?month=2020-12", "POST", body, "2020-12", "2021-01", True),
+    ]
+    for path, method, payload, month, forecast, uses_lambda in calls:
+        for ref, label in (("&version=prov", "prov"), ("&version=1", None)):
+            hdrs = {"Content-Type": "text/csv"} if payload else {}
+            st, h, raw = d.request(method, path + ref, body=payload, headers=hdrs)
+            check_eq(st, 200, raw[:200])
+            doc = json.loads(raw)
+            prov = doc["provenance"]
+            est, n = prov["lambda_estimator"], prov["lambda_months"]
+            check_eq((prov["model"], prov["version"], prov["label"], prov["month"],
+                      prov["forecast_month"]), ("ip", 1, label, month, forecast), path)
+            check_eq((est, n is not None), ("prevailing", True) if uses_lambda else (None, False),
+                     path)
+            if uses_lambda:  # the same lambda the body details
+                check_eq((doc["lambda"]["estimator"], doc["lambda"]["months"]), (est, n), path)
+            want = {"x-factord-model": "ip", "x-factord-version": "1", "x-factord-label": label,
+                    "x-factord-month": month, "x-factord-forecast-month": forecast,
+                    "x-factord-lambda-estimator": est,
+                    "x-factord-lambda-months": str(n) if n is not None else None}
+            check_eq({k: h.get(k) for k in PROVENANCE_HEADERS}, want, path)
+            # The CSV answer carries the same headers.
+            st, h2, _ = d.request(method, path + ref, body=payload,
+                                  headers=dict(hdrs, Accept="text/csv"))
+            check_eq((st, h2["content-type"]), (200, "text/csv"), path)
+            check_eq({k: h2.get(k) for k in PROVENANCE_HEADERS}, want, path)
+    # The default version is addressed as "latest" (a model of its own: an earlier test
+    # leaves ip's latest version corrupt).
+    train(d, "fresh", *TRAIN)
+    st, h, raw = d.request("GET", "/v1/models/fresh/betas?month=2020-12&ids=S001")
+    check_eq((json.loads(raw)["provenance"]["label"], h.get("x-factord-label")),
+             ("latest", "latest"))
+    d.json("DELETE", "/v1/models/ip/labels/prov")
+
+
+@test
+def deciles_and_inline_scores_answer_csv_with_the_json_numbers():
+    import csv
+    import io
+    import json
+    d, panels = setup()
+    q = "/v1/models/ip/deciles?month=2020-12&version=1"
+    js = d.get_json(q)[1]
+    st, h, raw = d.request("GET", q, headers={"Accept": "text/csv"})
+    check_eq((st, h["content-type"]), (200, "text/csv"))
+    rows = list(csv.DictReader(io.StringIO(raw.decode())))
+    check_eq(list(rows[0].keys()), ["id", "er", "portfolio", "weight"])
+    check_eq(len(rows), len(js["securities"]))
+    for row, sec in zip(rows, js["securities"]):
+        check_eq((row["id"], float(row["er"]), int(row["portfolio"]), float(row["weight"])),
+                 (sec["id"], sec["er"], sec["portfolio"], sec["weight"]))
+    body = "id," + ",".join(f"c{j}" for j in range(P)) + "\n" + "\n".join(
+        r[0] + "," + ",".join(repr(x) for x in r[3:]) for r in panels["2020-12"][:12])
+    q = "/v1/models/ip/score?month=2020-12&version=1"
+    st, _, raw = d.request("POST", q, body=body, headers={"Content-Type": "text/csv"})
+    sj = json.loads(raw)
+    st, h, raw = d.request("POST", q, body=body, headers={"Content-Type": "text/csv",
+                                                          "Accept": "text/csv"})
+    check_eq((st, h["content-type"]), (200, "text/csv"))
+    rows = list(csv.DictReader(io.StringIO(raw.decode())))
+    check_eq(list(rows[0].keys()), ["id"] + [f"beta_{k + 1}" for k in range(K)] + ["er"])
+    for row, sec in zip(rows, sj["securities"]):
+        check_eq((row["id"], [float(row[f"beta_{k + 1}"]) for k in range(K)], float(row["er"])),
+                 (sec["id"], sec["beta"], sec["er"]))
+
+
 if __name__ == "__main__":
     try:
         run()

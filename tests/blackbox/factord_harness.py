@@ -49,6 +49,8 @@ Daemon(args=(), config=None, env=None, debug_routes=False, db_dir=None, auth=Non
   d.wait_exit(timeout) -> exit status.
   Daemon.cleanup() removes the temporary directory (done by the context manager).
 
+free_port() -> a loopback TCP port that was free a moment ago.
+
 Tests: decorate functions with @test (or @test("name")), then call run() from
 __main__. Each test prints "PASS name" or "FAIL name: why"; run() exits 1 if any failed.
 Command-line arguments to the test file select tests by name. check(cond, msg) and
@@ -85,6 +87,15 @@ def test(arg):
         _tests.append((arg, fn))
         return fn
     return wrap
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 that was free a moment ago (for services a test starts)."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
 
 
 def check(cond, msg="check failed"):

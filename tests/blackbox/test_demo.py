@@ -11,7 +11,8 @@ import tempfile
 import threading
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from factord_harness import FACTORD_BIN, ROOT, Daemon, check, check_eq, run, test  # noqa: E402
+from factord_harness import (FACTORD_BIN, ROOT, Daemon, check, check_eq, free_port,  # noqa: E402
+                             run, test)
 
 DEMO = os.path.join(ROOT, "clients", "demo")
 
@@ -32,14 +33,6 @@ def snapshot(directory):
         with open(path, "rb") as f:
             out[name] = (st.st_size, st.st_mtime_ns, f.read())
     return out
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def port_answers(port):

@@ -5,7 +5,6 @@ directory, stopped at the end) and its series checked through the HTTP query API
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -14,7 +13,7 @@ import urllib.parse
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from factord_harness import Daemon, check, check_eq, run, test  # noqa: E402
+from factord_harness import Daemon, check, check_eq, free_port, run, test  # noqa: E402
 
 PROMETHEUS = shutil.which("prometheus") or "/usr/bin/prometheus"
 PROMTOOL = shutil.which("promtool") or "/usr/bin/promtool"
@@ -49,14 +48,6 @@ def populate(d):
         check_eq(d.get_json("/v1/models/m/betas?month=2020-11")[0], 200)
     check_eq(d.get_json("/v1/models/m/expected-returns?month=2020-11")[0], 200)
     check_eq(d.get_json("/v1/nothing")[0], 404)
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 class Prometheus:

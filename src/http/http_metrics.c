@@ -107,7 +107,7 @@ void fd_http_metrics_model(const char *model, int version, const char *endpoint)
 /* ---- the scrape ---- */
 
 void fd_http_metrics_write(fd_metrics_out *o) {
-    char lab[512], code[8];
+    char lab[512], code[16];
     fd_http_metrics_init();
     fd_metrics_family(o, "factord_http_requests_total", "counter",
                       "HTTP requests answered, by route pattern, method and status code.");

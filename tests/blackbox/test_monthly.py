@@ -178,6 +178,21 @@ def bad_configs_and_missing_data_fail_naming_the_key_or_step():
 
 
 @test
+def shipped_sample_config_parses_and_plans():
+    """etc/factord-monthly.conf, as installed by the runbook, is valid: --dry-run prints each
+    model's plan and touches no daemon (its url points nowhere here)."""
+    r = subprocess.run([sys.executable, "-m", "factord", "monthly", "--config",
+                        os.path.join(ROOT, "etc", "factord-monthly.conf"), "--month", "2017-09",
+                        "--dry-run"], capture_output=True, text=True, timeout=60,
+                       env=dict(os.environ, PYTHONPATH=PKG, FACTORD_URL="http://127.0.0.1:1"))
+    check_eq(r.returncode, 0, r.stderr)
+    check_eq(r.stdout.splitlines(), [
+        'demo-ipca: roll: {"train": {"from": "2011-10", "to": "2016-09"}, "valid": {"from": '
+        '"2016-10", "to": "2017-09"}}; label stable; outputs expected-returns, betas, deciles',
+        "demo-ca2: score: no training; label (none); outputs expected-returns, deciles"])
+
+
+@test
 def systemd_units_pass_systemd_analyze_verify():
     sa = shutil.which("systemd-analyze")
     if not sa:

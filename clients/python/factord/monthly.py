@@ -297,7 +297,8 @@ def run(config_path, month=None, force=False, dry_run=False, log=print):
     month = _check_month(month_text(month), "--month") if month else previous_month()
     if dry_run:
         for m in cfg["models"]:
-            log(f"{m['name']}: {m['action']} {json.dumps(windows(m, month))}, label "
-                f"{m['label']}, outputs {', '.join(m['outputs'])}")
+            w = windows(m, month)
+            log(f"{m['name']}: {m['action']}: " + (json.dumps(w) if w else "no training") +
+                f"; label {m['label'] or '(none)'}; outputs {', '.join(m['outputs'])}")
         return 0
     return MonthlyJob(cfg, month, log=log, force=force).run()

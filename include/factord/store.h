@@ -33,6 +33,10 @@ void fd_db_rollback(fd_db *db);
  * "timeout"). The HTTP server guards each request's handler with the request's deadline, so
  * a request answered 503 at its deadline never commits afterwards (src/http/conn.c). */
 void fd_db_guard_commits(int (*guard)(void *ctx), void *ctx);
+/* fd_db_commit for a transaction no reader can see the effect of (an import's staged rows
+ * before it is published, their removal): the commit guard is not consulted, so a request
+ * past its deadline can still clean up after itself. */
+int fd_db_commit_invisible(fd_db *db, fd_error *err);
 /* Fills err from the connection's last SQLite error (500 "store_error"); returns -1. */
 int fd_db_error(fd_db *db, fd_error *err, const char *what);
 

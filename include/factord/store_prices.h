@@ -1,5 +1,6 @@
-/* Daily bars in the store (table prices of migrations/0002_prices.sql: one row per ticker
- * and trading day, dates "YYYY-MM-DD") and the step that turns them into stored monthly panels.
+/* Daily bars in the store (table prices of migrations/0002_prices.sql, batched by 0007: one
+ * row per ticker, trading day and import batch, dates "YYYY-MM-DD") and the step that turns
+ * them into stored monthly panels.
  * All functions take a connection the calling thread holds (see store.h); writers open and
  * commit their own BEGIN IMMEDIATE transaction, and a failing call changes nothing. */
 #ifndef FACTORD_STORE_PRICES_H
@@ -8,9 +9,23 @@
 #include "factord/daily.h"
 #include "factord/store.h"
 
-/* Upserts every bar of a finished container (a bar already stored for the same security
- * and day is replaced), all in one transaction. */
+/* Upserts every bar of a finished container: a bar already stored for the same security and
+ * day is replaced. The bars become visible all at once (a reader sees all of them or none)
+ * although they are written in transactions of chunk_rows bars, so the WAL is checkpointed
+ * as the import goes instead of growing by the whole file (docs/operations.md, "The WAL").
+ * A failed or interrupted import leaves nothing visible; what a crash leaves behind is removed
+ * by the next import. One import writes at a time: 409 "import_in_progress" while another
+ * process or thread is writing one. */
 int fd_store_prices_put(fd_db *db, const fd_bars *bars, fd_error *err);
+
+typedef struct fd_prices_put_opts {
+    size_t chunk_rows; /* bars per transaction; 0 = the default (200,000) */
+    /* After each intermediate commit, with the bars written so far. May be NULL. */
+    void (*progress)(void *ctx, size_t rows_written);
+    void *ctx;
+} fd_prices_put_opts;
+int fd_store_prices_put_with(fd_db *db, const fd_bars *bars, const fd_prices_put_opts *opts,
+                             fd_error *err);
 
 /* Loads the bars dated in [from_date, to_date] ("YYYY-MM-DD"; NULL = open-ended) into a new
  * finished container the caller frees with fd_bars_free. An empty range gives an empty

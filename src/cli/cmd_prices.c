@@ -20,7 +20,7 @@ static const char prices_usage[] =
     "                             [--outliers cap|drop|keep] [--max-abs-ret X]\n"
     "\n"
     "import  upserts daily bars (CSV ticker,date,open,high,low,close,volume; '-' reads\n"
-    "        stdin; gzip-compressed input is decompressed), each file in one transaction.\n"
+    "        stdin; gzip-compressed input is decompressed), each file visible all at once.\n"
     "build   builds the monthly panels (return and price/volume characteristics, see\n"
     "        docs/characteristics.md) of the months from..to (default: every stored month)\n"
     "        from the stored bars and replaces those months' panels.\n"

@@ -1,6 +1,6 @@
 /* Daily bars and the panels built from them:
  *   PUT  /v1/prices                  CSV ticker,date,open,high,low,close,volume (streamed to
- *                                    a spool file), upserted in one transaction;
+ *                                    a spool file), upserted all at once (store_prices.h);
  *   GET  /v1/prices                  what is stored (rows, first and last date);
  *   POST /v1/panels/build?from=YYYY-MM&to=YYYY-MM[&outliers=cap|drop|keep&max_abs_ret=x]
  *                                    202 and a job that builds monthly panels from the stored

@@ -84,7 +84,9 @@ static void job_flush(fd_job_ctx *ctx) {
     int cancel = 0;
     if (fd_store_job_heartbeat(ctx->db, ctx->id, ctx->progress, losses, &cancel, &err) == 0)
         ctx->db_cancel = cancel;
-    else /* a busy database delays the progress display, nothing more */
+    else if (err.status == 503) /* a busy database delays the progress display, no more */
+        fd_debug("job %lld: progress not recorded yet (store busy)", (long long)ctx->id);
+    else
         fd_warn("job %lld: progress not recorded: %s", (long long)ctx->id, err.message);
     free(losses);
     ctx->last_flush = mono_now();
@@ -221,7 +223,12 @@ static void *worker_main(void *arg) {
             continue;
         }
         if (fd_store_job_claim(db, m->kind_names, &claim, &err) != 0) {
-            fd_warn("jobs: worker %d: claiming a job failed: %s", w->index, err.message);
+            /* The store busy past the busy timeout is a long write elsewhere (an import):
+             * normal, and the next look will do. Anything else is worth a warning. */
+            if (err.status == 503)
+                fd_debug("jobs: worker %d: store busy, claiming later: %s", w->index, err.message);
+            else
+                fd_warn("jobs: worker %d: claiming a job failed: %s", w->index, err.message);
             worker_wait(m);
             continue;
         }

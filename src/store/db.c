@@ -11,6 +11,7 @@
 /* Long enough to ride out a checkpoint or another writer's transaction, short enough that a
  * stuck writer turns into a 503 rather than a hung request. */
 #define FD_DB_BUSY_TIMEOUT_MS 5000
+#define FD_DB_WAL_LIMIT_TEXT "33554432" /* 32 MiB (docs/operations.md, "The WAL") */
 
 struct fd_db {
     sqlite3 *h;
@@ -51,6 +52,7 @@ int fd_db_exec(fd_db *db, const char *sql, fd_error *err) {
  * consults it, so it sees every commit, explicit or autocommit. */
 static _Thread_local int (*commit_guard)(void *ctx);
 static _Thread_local void *commit_guard_ctx;
+static _Thread_local int commit_unguarded; /* inside fd_db_commit_invisible */
 
 void fd_db_guard_commits(int (*guard)(void *ctx), void *ctx) {
     commit_guard = guard;
@@ -61,7 +63,7 @@ void fd_db_guard_commits(int (*guard)(void *ctx), void *ctx) {
  * (SQLITE_CONSTRAINT_COMMITHOOK). */
 static int db_commit_hook(void *unused) {
     (void)unused;
-    return commit_guard && commit_guard(commit_guard_ctx) != 0;
+    return commit_guard && !commit_unguarded && commit_guard(commit_guard_ctx) != 0;
 }
 
 int fd_db_begin(fd_db *db, fd_error *err) { return fd_db_exec(db, "BEGIN IMMEDIATE", err); }
@@ -73,6 +75,13 @@ int fd_db_commit(fd_db *db, fd_error *err) {
                      "were committed; nothing was stored");
     fd_db_rollback(db);
     return -1;
+}
+
+int fd_db_commit_invisible(fd_db *db, fd_error *err) {
+    commit_unguarded = 1;
+    int rc = fd_db_commit(db, err);
+    commit_unguarded = 0;
+    return rc;
 }
 
 void fd_db_rollback(fd_db *db) {
@@ -221,7 +230,12 @@ static int db_configure(fd_db *db, const char *path, fd_error *err) {
                           path, mode ? mode : "unknown");
     sqlite3_finalize(st);
     if (!ok) return -1;
-    return fd_db_exec(db, "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON", err);
+    /* journal_size_limit: after a transaction larger than this (a panel build), the WAL file
+     * is truncated back to it once checkpointed, instead of keeping its largest size. */
+    return fd_db_exec(db,
+                      "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; "
+                      "PRAGMA journal_size_limit = " FD_DB_WAL_LIMIT_TEXT,
+                      err);
 }
 
 int fd_db_open(const char *path, fd_db **out, fd_error *err) {

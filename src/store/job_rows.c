@@ -198,6 +198,25 @@ int fd_store_job_claim(fd_db *db, const char *const *kinds, fd_job_claim *out, f
     names_text = fd_json_dumps(names, JSON_COMPACT);
     json_decref(names);
     if (!names_text) return fd_error_set(err, 500, "out_of_memory", "claiming a job");
+    /* A read first: idle workers look every second, and a write lock for nothing would queue
+     * them behind every long import (and make that import wait for them). */
+    if (fd_db_prepare(db,
+                      "SELECT 1 FROM jobs WHERE state = 'queued' AND "
+                      "kind IN (SELECT value FROM json_each(?)) LIMIT 1",
+                      &sel, err) != 0)
+        goto out;
+    sqlite3_bind_text(sel, 1, names_text, -1, SQLITE_STATIC);
+    step = sqlite3_step(sel);
+    sqlite3_finalize(sel);
+    sel = NULL;
+    if (step == SQLITE_DONE) {
+        rc = 0;
+        goto out;
+    }
+    if (step != SQLITE_ROW) {
+        fd_db_error(db, err, "looking for queued jobs");
+        goto out;
+    }
     if (fd_db_begin(db, err) != 0) goto out;
     /* Jobs cancelled while queued (by another process) never start. */
     if (fd_db_exec(db,

@@ -5,6 +5,7 @@ commit later; and for a synchronous import the answer and the store always agree
 
 import gzip
 import os
+import sqlite3
 import sys
 import time
 
@@ -87,6 +88,22 @@ def a_synchronous_import_past_its_deadline_answers_what_it_stored():
                 check_eq(stored, 0, "answered 503 but stored %d months" % stored)
             outcomes.add(status)
     check(200 in outcomes, outcomes)
+
+
+@test
+def a_long_write_elsewhere_is_no_warning():
+    """Another process holding the write lock past the busy timeout (5 s) is a normal wait:
+    the job workers, which look for work every second, must not log warnings about it."""
+    with Daemon(config="log_level = info\n") as d:
+        other = sqlite3.connect(d.db_path, timeout=30, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+        other.execute("INSERT INTO factors (month, name, value) VALUES ('1999-01', 'X', 0)")
+        time.sleep(7)
+        other.execute("ROLLBACK")
+        other.close()
+        check_eq(d.get_json("/livez")[0], 200)
+        warned = [l for l in d.log().splitlines() if " warn " in l]
+        check_eq(warned, [])
 
 
 if __name__ == "__main__":

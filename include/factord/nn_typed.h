@@ -23,6 +23,24 @@ void FD_TYPED_FN(tanh_forward)(FD_TYPED_T *y, const FD_TYPED_T *x, size_t count)
 void FD_TYPED_FN(tanh_backward)(FD_TYPED_T *dx, const FD_TYPED_T *dy, const FD_TYPED_T *y,
                                 size_t count);
 
+/* Logistic sigmoid 1 / (1 + e^-x), computed without overflow for either sign. */
+void FD_TYPED_FN(sigmoid_forward)(FD_TYPED_T *y, const FD_TYPED_T *x, size_t count);
+/* Uses the forward output y: dx = dy y (1 - y). */
+void FD_TYPED_FN(sigmoid_backward)(FD_TYPED_T *dx, const FD_TYPED_T *dy, const FD_TYPED_T *y,
+                                   size_t count);
+
+/* ---- softmax over each row of x (n, C), with an optional mask (n, C) ----
+ * y_c = exp(x_c - max) / sum_{unmasked} exp(x_s - max) over the row's unmasked entries
+ * (mask[i C + c] non-zero: present; NULL: every entry present). Masked entries get y = 0
+ * and take no part in the sum or the max; a row with no unmasked entry is all zeros (there
+ * is no distribution over nothing: callers treat that row as empty). y may equal x. */
+void FD_TYPED_FN(softmax_forward)(FD_TYPED_T *y, const FD_TYPED_T *x, const unsigned char *mask,
+                                  size_t n, size_t C);
+/* Uses the forward output y: dx = y (dy - sum_c y_c dy_c), so masked entries (y = 0) get 0.
+ * dx may equal dy. */
+void FD_TYPED_FN(softmax_backward)(FD_TYPED_T *dx, const FD_TYPED_T *dy, const FD_TYPED_T *y,
+                                   size_t n, size_t C);
+
 /* ---- batch normalisation over the rows of x (n, C), PyTorch's BatchNorm1d ----
  * Training: normalise with the batch mean and biased variance, y = gamma xhat + beta, and
  * move the running averages: run = (1 - momentum) run + momentum stat, with the UNBIASED

@@ -3,7 +3,17 @@
  *   - P characteristics per security follow persistent AR(1) processes,
  *     cbar_{ij,t} = rho_j cbar_{ij,t-1} + sqrt(1 - rho_j^2) e, rho_j ~ U[0.9, 1], and are
  *     stored rank-normalised to (-1, 1) each month (z = 2 rank / (N + 1) - 1);
- *   - K factors f_t ~ N(mu, sd^2 I), known to the generator;
+ *   - K factors f_t = m_t + sd u_t, u_t ~ N(0, I), known to the generator, whose means m_t
+ *     follow one of three dynamics (factor_dynamics):
+ *       iid      m_t = mu: i.i.d. factors, GKX's design (the default);
+ *       ar1      m_{k,t} = mu + phi (m_{k,t-1} - mu) + sqrt(1 - phi^2) tau e_{k,t}, a
+ *                persistent latent mean (stationary sd tau, m_0 drawn from it);
+ *       regimes  one two-state Markov chain shared by all factors, staying with probability
+ *                phi each month (state 0 drawn fairly): m_t = mu + tau in the good state,
+ *                mu - tau in the bad one;
+ *     with ar1 and regimes past factors (hence past managed portfolios) predict f_t: the
+ *     best forecast E[f_t | past] moves with m_{t-1}, while a model seeing only month t cannot
+ *     know m_t beyond the long-run mean;
  *   - true betas of factor k from z_{t-1}: linear, beta_k = z_{k mod P}; or nonlinear,
  *     cycling through GKX's g(z) = (z_1^2, z_1 z_2, sign(z_3)) (factor k uses the pattern
  *     k mod 3 on characteristic k mod P and its predecessor);
@@ -25,23 +35,38 @@
 #include "factord/error.h"
 #include "factord/panel.h"
 
+typedef enum fd_sim_dynamics {
+    FD_SIM_FACTORS_IID = 0,
+    FD_SIM_FACTORS_AR1 = 1,
+    FD_SIM_FACTORS_REGIMES = 2
+} fd_sim_dynamics;
+
+/* "iid", "ar1", "regimes" -> 0 and *out, or -1 for anything else. */
+int fd_sim_dynamics_parse(const char *text, fd_sim_dynamics *out);
+const char *fd_sim_dynamics_name(fd_sim_dynamics d);
+
 typedef struct fd_sim_opts {
     size_t N, T, P, K;        /* securities, return months, characteristics, factors */
     uint64_t seed;
     int nonlinear;            /* GKX's nonlinear g(z) instead of linear betas */
     double r2;                /* target share of sum r^2 the true model explains, (0, 1) */
     double factor_mean;       /* mu of every factor (monthly) */
-    double factor_sd;         /* sd of every factor (monthly) */
+    double factor_sd;         /* sd of every factor around its mean m_t (monthly) */
+    fd_sim_dynamics factor_dynamics;
+    double factor_persistence; /* phi in [0, 1): AR(1) coefficient, or regime stay probability */
+    double factor_mean_sd;     /* tau >= 0: sd of the AR(1) mean, or the regimes' half spread */
     char start[FD_MONTH_LEN]; /* month 0, "YYYY-MM" */
 } fd_sim_opts;
 
-/* N=200, T=60, P=10, K=3, seed 1, linear, r2 0.3, mean 0.01, sd 0.05, start 2000-01. */
+/* N=200, T=60, P=10, K=3, seed 1, linear, r2 0.3, mean 0.01, sd 0.05, i.i.d. factors
+ * (persistence 0.95 and mean sd 0.05 for the other dynamics), start 2000-01. */
 void fd_sim_opts_default(fd_sim_opts *o);
 
 typedef struct fd_sim fd_sim;
 
 /* 400 "bad_sim_option" naming the option for N < 2, T < 1, P < 1 (P < 3 with nonlinear
- * betas that need three), K < 1, r2 outside (0, 1), sd <= 0 or a bad start month. */
+ * betas that need three), K < 1, r2 outside (0, 1), sd <= 0, persistence outside [0, 1),
+ * mean sd < 0 or a bad start month. */
 int fd_sim_create(const fd_sim_opts *o, fd_sim **out, fd_error *err);
 /* Fills out (initialised here, owned by the caller) with the next month and returns 1; 0
  * once all T + 1 months are out (out untouched); -1 on allocation failure. */

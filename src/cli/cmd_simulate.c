@@ -15,6 +15,8 @@
 static const char simulate_usage[] =
     "usage: factord simulate --out FILE [--N 200] [--T 60] [--P 10] [--K 3] [--seed 1]\n"
     "                        [--nonlinear] [--r2 0.3] [--start YYYY-MM]\n"
+    "                        [--factor-dynamics iid|ar1|regimes] [--factor-persistence 0.95]\n"
+    "                        [--factor-mean-sd 0.05]\n"
     "\n"
     "Generates T+1 months of N securities with P persistent characteristics (rank-normalised\n"
     "to (-1, 1)) and K known factors, with returns r = beta(z_{t-1})' f_t + noise as in the\n"
@@ -28,6 +30,13 @@ static const char simulate_usage[] =
     "  --nonlinear   betas z1^2, z1*z2, sign(z3), ... instead of linear in z\n"
     "  --r2 X        share of sum r^2 the true model explains, in (0, 1) (default 0.3)\n"
     "  --start M     first month (default 2000-01)\n"
+    "  --factor-dynamics D   iid (default): f_t = mu + sd u_t; ar1: f_t = m_t + sd u_t with\n"
+    "                persistent means m_t = mu + phi (m_{t-1} - mu) + sqrt(1 - phi^2) tau e_t;\n"
+    "                regimes: one two-state Markov chain (stay probability phi) sets every\n"
+    "                mean to mu + tau or mu - tau. With ar1 and regimes, past managed\n"
+    "                portfolios predict the factors (mu 0.01, sd 0.05 monthly)\n"
+    "  --factor-persistence PHI   in [0, 1) (default 0.95)\n"
+    "  --factor-mean-sd TAU       >= 0 (default 0.05)\n"
     "  -h, --help    show this help\n";
 
 static int parse_size(const char *text, const char *flag, size_t *out) {
@@ -41,6 +50,14 @@ static int parse_size(const char *text, const char *flag, size_t *out) {
         return -1;
     }
     *out = (size_t)v;
+    return 0;
+}
+
+static int parse_double(const char *text, const char *flag, double *out) {
+    if (fd_num_parse(text, strlen(text), out) != FD_NUM_OK) {
+        fprintf(stderr, "factord simulate: %s needs a number, got '%s'\n", flag, text);
+        return -1;
+    }
     return 0;
 }
 
@@ -87,6 +104,9 @@ int fd_cmd_simulate(int argc, char **argv) {
         {"seed", required_argument, NULL, 's'},  {"nonlinear", no_argument, NULL, 'n'},
         {"r2", required_argument, NULL, 'r'},    {"start", required_argument, NULL, 'm'},
         {"out", required_argument, NULL, 'o'},   {"help", no_argument, NULL, 'h'},
+        {"factor-dynamics", required_argument, NULL, 'd'},
+        {"factor-persistence", required_argument, NULL, 'p'},
+        {"factor-mean-sd", required_argument, NULL, 't'},
         {NULL, 0, NULL, 0}};
     fd_sim_opts o;
     fd_sim *sim = NULL;
@@ -108,9 +128,15 @@ int fd_cmd_simulate(int argc, char **argv) {
             o.seed = seed;
             break;
         case 'n': o.nonlinear = 1; break;
-        case 'r':
-            if (fd_num_parse(optarg, strlen(optarg), &o.r2) != FD_NUM_OK) {
-                fprintf(stderr, "factord simulate: --r2 needs a number, got '%s'\n", optarg);
+        case 'r': if (parse_double(optarg, "--r2", &o.r2)) return 2; break;
+        case 'p':
+            if (parse_double(optarg, "--factor-persistence", &o.factor_persistence)) return 2;
+            break;
+        case 't': if (parse_double(optarg, "--factor-mean-sd", &o.factor_mean_sd)) return 2; break;
+        case 'd':
+            if (fd_sim_dynamics_parse(optarg, &o.factor_dynamics) != 0) {
+                fprintf(stderr, "factord simulate: --factor-dynamics is iid, ar1 or regimes, "
+                                "got '%s'\n", optarg);
                 return 2;
             }
             break;
@@ -141,10 +167,12 @@ int fd_cmd_simulate(int argc, char **argv) {
     }
     if (rc == 0) {
         info = f == stdout ? stderr : stdout;
-        fprintf(info, "simulated %zu securities x %zu months (%s betas, K=%zu, P=%zu, seed %llu)\n"
+        fprintf(info, "simulated %zu securities x %zu months (%s betas, K=%zu, P=%zu, %s factors, "
+                      "seed %llu)\n"
                       "true model in-sample total R^2: %.4f (target %.4f, noise sd %.4g)\n",
                 o.N, o.T + 1, o.nonlinear ? "nonlinear" : "linear", o.K, o.P,
-                (unsigned long long)o.seed, fd_sim_r2_true(sim), o.r2, fd_sim_noise_sd(sim));
+                fd_sim_dynamics_name(o.factor_dynamics), (unsigned long long)o.seed,
+                fd_sim_r2_true(sim), o.r2, fd_sim_noise_sd(sim));
     }
     fd_sim_destroy(sim);
     return rc == 0 ? 0 : 1;

@@ -18,6 +18,8 @@ struct fd_sim {
     double *z_prev;    /* (N, P) normalised characteristics of the last month */
     double *beta;      /* (N, K) true betas from z_prev */
     double *f;         /* (K) factors of the last month */
+    double *m;         /* (K) factor means m_t of the last month (dynamics other than iid) */
+    int regime;        /* regimes: 0 good (mu + tau), 1 bad (mu - tau) */
     double *signal;    /* (N) beta' f of the last month */
     double noise_sd;
     double sse, sst;   /* true-model residual and total sums so far */
@@ -33,6 +35,9 @@ void fd_sim_opts_default(fd_sim_opts *o) {
     o->r2 = 0.3;
     o->factor_mean = 0.01;
     o->factor_sd = 0.05;
+    o->factor_dynamics = FD_SIM_FACTORS_IID;
+    o->factor_persistence = 0.95;
+    o->factor_mean_sd = 0.05;
     snprintf(o->start, sizeof o->start, "2000-01");
 }
 
@@ -47,12 +52,57 @@ static int check_opts(const fd_sim_opts *o, fd_error *err) {
         return fd_error_set(err, 400, "bad_sim_option", "r2 must be in (0, 1)");
     if (!(o->factor_sd > 0) || !isfinite(o->factor_mean))
         return fd_error_set(err, 400, "bad_sim_option", "factor sd must be > 0");
+    if ((unsigned)o->factor_dynamics > FD_SIM_FACTORS_REGIMES)
+        return fd_error_set(err, 400, "bad_sim_option", "unknown factor dynamics");
+    if (!(o->factor_persistence >= 0 && o->factor_persistence < 1))
+        return fd_error_set(err, 400, "bad_sim_option", "factor persistence must be in [0, 1)");
+    if (!(o->factor_mean_sd >= 0) || !isfinite(o->factor_mean_sd))
+        return fd_error_set(err, 400, "bad_sim_option", "factor mean sd must be >= 0");
     if (fd_month_parse(o->start, NULL, NULL, err) != 0) return fd_error_prefix(err, "start");
     char last[FD_MONTH_LEN];
     if (o->T > 12 * (FD_YEAR_LAST - FD_YEAR_FIRST + 1) || fd_month_add(o->start, (int)o->T, last))
         return fd_error_set(err, 400, "bad_sim_option", "start %s plus T = %zu months passes the "
                             "last month key " FD_MONTH_LAST, o->start, (size_t)o->T);
     return 0;
+}
+
+static const char *const dynamics_names[] = {"iid", "ar1", "regimes"};
+
+int fd_sim_dynamics_parse(const char *text, fd_sim_dynamics *out) {
+    for (int d = 0; d <= FD_SIM_FACTORS_REGIMES; d++)
+        if (text && strcmp(text, dynamics_names[d]) == 0) {
+            *out = (fd_sim_dynamics)d;
+            return 0;
+        }
+    return -1;
+}
+
+const char *fd_sim_dynamics_name(fd_sim_dynamics d) {
+    return (unsigned)d <= FD_SIM_FACTORS_REGIMES ? dynamics_names[d] : "unknown";
+}
+
+/* The factor means of the month about to be drawn: m_1 from the stationary distribution,
+ * then one step of the dynamics. i.i.d. factors draw nothing (the stream is GKX's). */
+static void step_factor_means(fd_sim *s) {
+    const fd_sim_opts *o = &s->o;
+    double phi = o->factor_persistence, tau = o->factor_mean_sd, mu = o->factor_mean;
+    int first = s->month == 1;
+    switch (o->factor_dynamics) {
+    case FD_SIM_FACTORS_AR1:
+        for (size_t k = 0; k < o->K; k++) {
+            double e = fd_rng_normal(&s->rng);
+            s->m[k] = first ? mu + tau * e : mu + phi * (s->m[k] - mu) + sqrt(1 - phi * phi) * tau * e;
+        }
+        return;
+    case FD_SIM_FACTORS_REGIMES: {
+        double u = fd_rng_uniform(&s->rng);
+        s->regime = first ? u < 0.5 : (u < phi ? s->regime : !s->regime);
+        for (size_t k = 0; k < o->K; k++) s->m[k] = s->regime ? mu - tau : mu + tau;
+        return;
+    }
+    default:
+        for (size_t k = 0; k < o->K; k++) s->m[k] = mu;
+    }
 }
 
 /* True betas (N, K) of normalised characteristics z (N, P). */
@@ -85,11 +135,15 @@ static int step_characteristics(fd_sim *s, double *z, fd_error *err) {
 }
 
 /* Noise sd for the target R^2: the signal's second moment E[(beta'f)^2] =
- * mean_i beta_i' (sd^2 I + mu mu') beta_i over month 0's betas, then
- * s^2 = E[signal^2] (1 - r2) / r2. */
+ * mean_i beta_i' E[f f'] beta_i over month 0's betas, with the factors' stationary moments
+ * E[f f'] = sd^2 I + mu mu' (i.i.d.), + tau^2 I (independent AR(1) means), or + tau^2 1 1'
+ * (one regime moves every mean together), then s^2 = E[signal^2] (1 - r2) / r2. */
 static void calibrate(fd_sim *s) {
     size_t N = s->o.N, K = s->o.K;
     double mu = s->o.factor_mean, var = s->o.factor_sd * s->o.factor_sd, m2 = 0;
+    double tau2 = s->o.factor_mean_sd * s->o.factor_mean_sd;
+    double own = s->o.factor_dynamics == FD_SIM_FACTORS_AR1 ? tau2 : 0.0;
+    double common = s->o.factor_dynamics == FD_SIM_FACTORS_REGIMES ? tau2 : 0.0;
     for (size_t i = 0; i < N; i++) {
         const double *b = s->beta + i * K;
         double sq = 0, sum = 0;
@@ -97,7 +151,7 @@ static void calibrate(fd_sim *s) {
             sq += b[k] * b[k];
             sum += b[k];
         }
-        m2 += var * sq + mu * mu * sum * sum;
+        m2 += (var + own) * sq + (mu * mu + common) * sum * sum;
     }
     m2 /= (double)N;
     s->noise_sd = sqrt(m2 * (1 - s->o.r2) / s->o.r2);
@@ -116,8 +170,9 @@ int fd_sim_create(const fd_sim_opts *o, fd_sim **out, fd_error *err) {
     s->z_prev = malloc(N * P * sizeof *s->z_prev);
     s->beta = malloc(N * K * sizeof *s->beta);
     s->f = malloc(K * sizeof *s->f);
+    s->m = malloc(K * sizeof *s->m);
     s->signal = malloc(N * sizeof *s->signal);
-    if (!s->rho || !s->cbar || !s->z_prev || !s->beta || !s->f || !s->signal) {
+    if (!s->rho || !s->cbar || !s->z_prev || !s->beta || !s->f || !s->m || !s->signal) {
         fd_sim_destroy(s);
         return fd_error_set(err, 500, "out_of_memory", "simulator for N=%zu, P=%zu", N, P);
     }
@@ -163,8 +218,8 @@ int fd_sim_next(fd_sim *s, fd_panel *out, fd_error *err) {
     fd_month_add(s->o.start, (int)s->month, out->month);
     if (s->month > 0) {
         /* Returns of this month priced by last month's characteristics. */
-        for (size_t k = 0; k < K; k++)
-            s->f[k] = s->o.factor_mean + s->o.factor_sd * fd_rng_normal(&s->rng);
+        step_factor_means(s);
+        for (size_t k = 0; k < K; k++) s->f[k] = s->m[k] + s->o.factor_sd * fd_rng_normal(&s->rng);
         for (size_t i = 0; i < N; i++) {
             double sig = 0, r;
             for (size_t k = 0; k < K; k++) sig += s->beta[i * K + k] * s->f[k];
@@ -198,6 +253,7 @@ void fd_sim_destroy(fd_sim *s) {
     free(s->cbar);
     free(s->z_prev);
     free(s->beta);
+    free(s->m);
     free(s->f);
     free(s->signal);
     free(s);

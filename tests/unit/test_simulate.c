@@ -128,6 +128,52 @@ TEST(bad_options_are_400) {
     snprintf(o.start, sizeof o.start, "2000-13");
     ASSERT(fd_simulate(&o, &d, &err) == -1);
     ASSERT_STR_EQ(err.code, "bad_month");
+    fd_sim_opts_default(&o);
+    o.factor_dynamics = FD_SIM_FACTORS_AR1;
+    o.factor_persistence = 1.0;
+    ASSERT(fd_simulate(&o, &d, &err) == -1);
+    ASSERT_STR_EQ(err.code, "bad_sim_option");
+    fd_sim_opts_default(&o);
+    o.factor_mean_sd = -0.1;
+    ASSERT(fd_simulate(&o, &d, &err) == -1);
+    ASSERT_STR_EQ(err.code, "bad_sim_option");
+    fd_sim_dynamics dyn;
+    ASSERT(fd_sim_dynamics_parse("regimes", &dyn) == 0 && dyn == FD_SIM_FACTORS_REGIMES);
+    ASSERT(fd_sim_dynamics_parse("garch", &dyn) == -1);
+}
+
+/* Lag-1 autocorrelation of factor k over the T months of d. */
+static double factor_autocorr(const fd_sim_data *d, size_t T, size_t K, size_t k) {
+    double mean = 0, num = 0, den = 0;
+    for (size_t t = 0; t < T; t++) mean += d->factors[t * K + k] / (double)T;
+    for (size_t t = 0; t < T; t++) {
+        double e = d->factors[t * K + k] - mean;
+        den += e * e;
+        if (t) num += e * (d->factors[(t - 1) * K + k] - mean);
+    }
+    return num / den;
+}
+
+/* With persistent means, last month's factor predicts this month's: the lag-1
+ * autocorrelation is phi tau^2 / (tau^2 + sd^2) = 0.95 * 0.5 = 0.475 at the defaults (for
+ * regimes as for ar1), against 0 for i.i.d. factors. T = 600: the sampling sd of an
+ * autocorrelation is about 1/sqrt(T) = 0.04, and more with persistence; bands of 0.15. The
+ * true R^2 still meets its target. */
+TEST(factor_dynamics_make_factors_predictable_from_their_past) {
+    for (int dyn = 0; dyn <= FD_SIM_FACTORS_REGIMES; dyn++) {
+        fd_sim_opts o;
+        fd_sim_data d;
+        fd_error err = {0};
+        fd_sim_opts_default(&o);
+        o.N = 100;
+        o.T = 600;
+        o.factor_dynamics = (fd_sim_dynamics)dyn;
+        ASSERT(fd_simulate(&o, &d, &err) == 0);
+        double want = dyn == FD_SIM_FACTORS_IID ? 0.0 : 0.475;
+        for (size_t k = 0; k < o.K; k++) ASSERT_NEAR(factor_autocorr(&d, o.T, o.K, k), want, 0.15);
+        ASSERT_NEAR(d.r2_true, o.r2, 0.06);
+        fd_sim_data_free(&d);
+    }
 }
 
 /* True model's total R^2 over months [from, to] (1-based month indices). */
@@ -178,4 +224,5 @@ TEST(ipca_reaches_true_r2_out_of_sample_on_linear_data) {
 TEST_MAIN(T(same_seed_same_panels_other_seed_differs), T(shapes_months_ids_and_normalised_values),
           T(characteristics_are_persistent), T(true_r2_is_close_to_the_target_linear),
           T(true_r2_is_close_to_the_target_nonlinear), T(bad_options_are_400),
-          T(ipca_reaches_true_r2_out_of_sample_on_linear_data))
+          T(ipca_reaches_true_r2_out_of_sample_on_linear_data),
+          T(factor_dynamics_make_factors_predictable_from_their_past))

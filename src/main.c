@@ -20,6 +20,7 @@ static const command commands[] = {
     {"simulate", fd_cmd_simulate, "write a synthetic Gu-Kelly-Xiu panel as a long CSV"},
     {"report", fd_cmd_report, "print the comparison tables of finished backtests"},
     {"token", fd_cmd_token, "create, list and revoke the API's bearer tokens"},
+    {"artifact", fd_cmd_artifact, "export, import or inspect a model version as one file"},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 

@@ -11,5 +11,6 @@ int fd_cmd_prices(int argc, char **argv); /* src/cli/cmd_prices.c */
 int fd_cmd_simulate(int argc, char **argv); /* src/cli/cmd_simulate.c */
 int fd_cmd_report(int argc, char **argv); /* src/cli/cmd_report.c */
 int fd_cmd_token(int argc, char **argv);  /* src/cli/cmd_token.c */
+int fd_cmd_artifact(int argc, char **argv); /* src/cli/cmd_artifact.c */
 
 #endif

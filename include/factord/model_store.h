@@ -11,5 +11,9 @@
  * destroys *out with fd_model_destroy. Any thread, with the caller's connection. */
 int fd_model_load_version(fd_db *db, const char *model, int version, fd_model **out,
                           fd_error *err);
+/* The same from a version spec (kind, k, P, hyper, observed, macro) and its weight bytes;
+ * 500 "bad_version" for an unusable spec, the kind's own error for bad bytes. */
+int fd_model_load_spec(const json_t *spec, const void *blob, size_t len, fd_model **out,
+                       fd_error *err);
 
 #endif

@@ -50,6 +50,7 @@ typedef struct fd_version_write {
     size_t T, K;
     const char (*months)[FD_MONTH_LEN]; /* (T) month of each row of factors */
     int64_t job_id;            /* 0 when trained outside a job (factord train) */
+    const json_t *origin;      /* imported versions: the artifact they came from; else NULL */
 } fd_version_write;
 
 /* Inserts version max+1 of v->model in state 'ready' with its matrices, inside the caller's
@@ -57,7 +58,8 @@ typedef struct fd_version_write {
 int fd_store_version_insert_tx(fd_db *db, const fd_version_write *v, int *version,
                                fd_error *err);
 /* {"model","version","state","spec","train":{"from","to"},"valid":{...}|null,"fit_stats",
- *  "job_id","created_at"}; 404 "no_version". */
+ *  "job_id","created_at","origin"}; origin is null for versions trained here; 404
+ *  "no_version". */
 int fd_store_version_get(fd_db *db, const char *model, int version, json_t **out,
                          fd_error *err);
 /* Array of versions as in get, ascending; 404 "no_model" for an unknown model. */

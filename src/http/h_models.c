@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "factord/app.h"
+#include "factord/artifact.h"
 #include "factord/http.h"
 #include "factord/jobs.h"
 #include "factord/registry.h"
@@ -188,6 +189,52 @@ static void versions_get(fd_request *req, fd_response *resp) {
     fd_app_db_release(req->app, db);
 }
 
+/* GET .../versions/{v}/artifact: the version as one file (artifact.h; {v} a number, label or
+ * "latest"). */
+static void versions_export(fd_request *req, fd_response *resp) {
+    void *data = NULL;
+    size_t len = 0;
+    fd_error err;
+    int v;
+    char disposition[200];
+    fd_db *db = db_or_503(req, resp);
+    if (!db) return;
+    if (fd_registry_resolve(db, req->params[0], req->params[1], &v, &err) ||
+        fd_artifact_export(db, req->params[0], v, &data, &len, &err)) {
+        fd_response_from_error(resp, &err);
+    } else {
+        fd_response_text(resp, 200, FD_ARTIFACT_MEDIA_TYPE, data, len);
+        snprintf(disposition, sizeof disposition, "attachment; filename=\"%s-v%d.fdart\"",
+                 req->params[0], v);
+        fd_response_header(resp, "Content-Disposition", disposition);
+        snprintf(resp->cache_control, sizeof resp->cache_control, "no-store");
+    }
+    fd_app_db_release(req->app, db);
+}
+
+/* POST .../versions: an artifact in the body becomes the model's next version (the model is
+ * declared from the artifact when absent). 201 with the version and Location. */
+static void versions_import(fd_request *req, fd_response *resp) {
+    fd_error err;
+    json_t *version = NULL;
+    int v;
+    fd_db *db;
+    if (!req->body || req->body_len == 0) {
+        fd_response_error(resp, 400, "empty_body", "send an artifact (GET .../artifact)");
+        return;
+    }
+    if (!(db = db_or_503(req, resp))) return;
+    if (fd_artifact_import(db, req->params[0], req->body, req->body_len, &v, &err) ||
+        fd_store_version_get(db, req->params[0], v, &version, &err)) {
+        fd_response_from_error(resp, &err);
+    } else {
+        answer(resp, 201, "version", version);
+        snprintf(resp->location, sizeof resp->location, "/v1/models/%s/versions/%d",
+                 req->params[0], v);
+    }
+    fd_app_db_release(req->app, db);
+}
+
 const fd_route fd_routes_models[] = {
     {"POST", "/v1/models", models_create, 0},
     {"GET", "/v1/models", models_list, 0},
@@ -196,5 +243,7 @@ const fd_route fd_routes_models[] = {
     {"POST", "/v1/models/{model}/train", models_train, 0},
     {"GET", "/v1/models/{model}/versions", versions_list, 0},
     {"GET", "/v1/models/{model}/versions/{version}", versions_get, 0},
+    {"GET", "/v1/models/{model}/versions/{version}/artifact", versions_export, 0},
+    {"POST", "/v1/models/{model}/versions", versions_import, 0},
     {NULL, NULL, NULL, 0},
 };

@@ -22,7 +22,7 @@ static json_t *window_json(sqlite3_stmt *st, int from, int to) {
 
 #define VERSION_SELECT                                                                        \
     "SELECT model, version, state, spec, train_from, train_to, valid_from, valid_to, "       \
-    "fit_stats, job_id, created_at, weights_id, weights_bytes, factors_id, months "          \
+    "fit_stats, job_id, created_at, weights_id, weights_bytes, factors_id, months, origin "  \
     "FROM model_versions "
 
 static json_t *version_from_row(sqlite3_stmt *st) {
@@ -38,6 +38,7 @@ static json_t *version_from_row(sqlite3_stmt *st) {
                                          ? json_null()
                                          : json_integer(sqlite3_column_int64(st, 9)));
     json_object_set_new(j, "created_at", json_string((const char *)sqlite3_column_text(st, 10)));
+    json_object_set_new(j, "origin", json_text_col(st, 15));
     return j;
 }
 
@@ -63,7 +64,7 @@ int fd_store_version_insert_tx(fd_db *db, const fd_version_write *v, int *versio
     sqlite3_stmt *st = NULL;
     size_t rows = (v->weights_len + 7) / 8;
     double *padded = rows ? calloc(rows, sizeof *padded) : NULL;
-    char *spec = NULL, *stats = NULL, *months = NULL;
+    char *spec = NULL, *stats = NULL, *months = NULL, *origin = NULL;
     int64_t weights_id = 0, factors_id = 0;
     json_t *month_list = json_array();
     int rc = -1;
@@ -77,7 +78,8 @@ int fd_store_version_insert_tx(fd_db *db, const fd_version_write *v, int *versio
     spec = fd_json_dumps(v->spec, JSON_COMPACT);
     stats = v->fit_stats ? fd_json_dumps(v->fit_stats, JSON_COMPACT) : NULL;
     months = fd_json_dumps(month_list, JSON_COMPACT);
-    if (!spec || !months || (v->fit_stats && !stats)) {
+    origin = v->origin ? fd_json_dumps(v->origin, JSON_COMPACT) : NULL;
+    if (!spec || !months || (v->fit_stats && !stats) || (v->origin && !origin)) {
         fd_error_set(err, 500, "out_of_memory", "encoding version");
         goto out;
     }
@@ -105,8 +107,8 @@ int fd_store_version_insert_tx(fd_db *db, const fd_version_write *v, int *versio
     if (fd_db_prepare(db,
                       "INSERT INTO model_versions (model, version, state, spec, train_from, "
                       "train_to, valid_from, valid_to, fit_stats, weights_id, weights_bytes, "
-                      "factors_id, months, job_id) "
-                      "VALUES (?, ?, 'ready', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                      "factors_id, months, job_id, origin) "
+                      "VALUES (?, ?, 'ready', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                       &st, err) != 0)
         goto out;
     sqlite3_bind_text(st, 1, v->model, -1, SQLITE_STATIC);
@@ -122,6 +124,7 @@ int fd_store_version_insert_tx(fd_db *db, const fd_version_write *v, int *versio
     sqlite3_bind_int64(st, 11, factors_id);
     sqlite3_bind_text(st, 12, months, -1, SQLITE_STATIC);
     if (v->job_id > 0) sqlite3_bind_int64(st, 13, v->job_id);
+    if (origin) sqlite3_bind_text(st, 14, origin, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_DONE) {
         fd_db_error(db, err, "inserting model version");
         goto out;
@@ -134,6 +137,7 @@ out:
     free(spec);
     free(stats);
     free(months);
+    free(origin);
     return rc;
 }
 

@@ -39,6 +39,7 @@ Daemon(args=(), config=None, env=None, debug_routes=False, db_dir=None, auth=Non
         body may be bytes, str, or a dict/list (sent as JSON with Content-Type set).
   d.json(method, path, body=None, headers=None) -> (status, parsed JSON or None, headers)
   d.get_json(path) -> (status, parsed JSON)
+  d.wait_job(job_id, want="succeeded") -> the job once it ended in state `want`.
   d.check_error(status, body_or_parsed, want_status, want_code=None)
         asserts the {"error":{"code","message"}} shape and returns the error object.
   d.log() -> the daemon's stderr so far (str); d.wait_log(text, timeout) waits for it.
@@ -323,6 +324,20 @@ class Daemon:
             raise AssertionError("%s %s: %d with a body that is not JSON: %r"
                                  % (method, path, status, data[:300]))
         return status, doc, hdrs
+
+    def wait_job(self, job_id, want="succeeded", timeout=120):
+        """Polls GET /v1/jobs/{id} until the job ends; asserts its state; returns the job."""
+        deadline = time.monotonic() + timeout
+        while True:
+            status, doc = self.get_json("/v1/jobs/%d" % job_id)
+            check_eq(status, 200, doc)
+            job = doc["job"]
+            if job["state"] in ("succeeded", "failed", "cancelled"):
+                check_eq(job["state"], want, job)
+                return job
+            if time.monotonic() > deadline:
+                raise AssertionError("job %d still %s after %ss" % (job_id, job["state"], timeout))
+            time.sleep(0.1)
 
     def get_json(self, path):
         status, doc, _ = self.json("GET", path)

@@ -38,12 +38,7 @@ def populate(d):
     check_eq(d.json("POST", "/v1/models", {"name": "m", "kind": "ipca", "k": 1})[0], 201)
     st, js, _ = d.json("POST", "/v1/models/m/train", {"train": {"from": "2020-02", "to": "2020-10"}})
     check_eq(st, 202, js)
-    for _ in range(600):
-        job = d.get_json("/v1/jobs/%d" % js["job"]["id"])[1]["job"]
-        if job["state"] in ("succeeded", "failed", "cancelled"):
-            break
-        time.sleep(0.1)
-    check_eq(job["state"], "succeeded", job)
+    d.wait_job(js["job"]["id"])
     for _ in range(3):
         check_eq(d.get_json("/v1/models/m/betas?month=2020-11")[0], 200)
     check_eq(d.get_json("/v1/models/m/expected-returns?month=2020-11")[0], 200)

@@ -25,7 +25,8 @@ Q := @
 endif
 
 LIB_SRC   := $(sort $(shell find src -name '*.c' ! -path src/main.c))
-LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/migrations.o $(BUILD)/gen/ui_assets.o
+LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/migrations.o $(BUILD)/gen/ui_assets.o \
+             $(BUILD)/gen/openapi.o
 TEST_SRC  := $(sort $(wildcard tests/unit/test_*.c))
 TEST_BIN  := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 TEST_SUPPORT := $(BUILD)/tests/testlib.o
@@ -92,6 +93,14 @@ $(BUILD)/gen/ui_assets.c: $(UI_ASSETS) src/http/ui/embed.sh
 	$(Q)src/http/ui/embed.sh $(UI_ASSETS) > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/gen/ui_assets.o: $(BUILD)/gen/ui_assets.c
+	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
+
+# The API description (docs/openapi.json), served at GET /openapi.json.
+$(BUILD)/gen/openapi.c: docs/openapi.json src/http/embed_openapi.sh
+	@mkdir -p $(dir $@)
+	$(Q)src/http/embed_openapi.sh docs/openapi.json > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/gen/openapi.o: $(BUILD)/gen/openapi.c
 	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
 
 # The commit factord_build_info reports, rewritten only when HEAD moves (so nothing else

@@ -104,6 +104,7 @@ const char *fd_response_get_header(const fd_response *resp, const char *name); /
  * (src/http/router.c) lists them in fd_route_tables. */
 extern const fd_route fd_routes_health[];
 extern const fd_route fd_routes_metrics[]; /* src/http/h_metrics.c */
+extern const fd_route fd_routes_openapi[]; /* src/http/h_openapi.c: GET /openapi.json */
 extern const fd_route fd_routes_models[]; /* src/http/h_models.c */
 extern const fd_route fd_routes_jobs[];   /* src/http/h_jobs.c */
 extern const fd_route fd_routes_panels[];  /* src/http/h_panels.c */

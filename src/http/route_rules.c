@@ -20,6 +20,7 @@ const fd_route_rule fd_route_rules[] = {
     {"GET", "/livez", 0, NULL},
     {"GET", "/readyz", 0, NULL},
     {"GET", "/metrics", FD_SCOPE_READ, NULL},
+    {"GET", "/openapi.json", 0, NULL},
 
     {"GET", "/v1/panels", FD_SCOPE_READ, NULL},
     {"GET", "/v1/panels/{month}", FD_SCOPE_READ, NULL},

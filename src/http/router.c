@@ -15,6 +15,7 @@
 const fd_route *const fd_route_tables[] = {
     fd_routes_health,
     fd_routes_metrics,
+    fd_routes_openapi,
     fd_routes_models,
     fd_routes_jobs,
     fd_routes_prices,

@@ -16,7 +16,8 @@ Standard library only. Import it from a test in tests/blackbox/:
     if __name__ == "__main__":
         run()
 
-Daemon(args=(), config=None, env=None, debug_routes=False, db_dir=None, auth=None)
+Daemon(args=(), config=None, env=None, debug_routes=False, db_dir=None, auth=None,
+       validate=False)
     Starts `$FACTORD_BIN serve` (default build/factord) on 127.0.0.1, port 0, with
     --port-file and --db in a fresh temporary directory (or db_dir), waits until /livez
     answers and keeps stderr in d.log_path. `args` are extra serve flags; `config` is the
@@ -29,6 +30,11 @@ Daemon(args=(), config=None, env=None, debug_routes=False, db_dir=None, auth=Non
     sends as "Authorization: Bearer ..." unless the call gives its own Authorization
     header (or d.token is set to None). auth=None (the default) takes FACTORD_TEST_AUTH=1
     from the environment, so the whole suite can be run with tokens.
+    validate=True checks every answer against the API description (docs/openapi.json,
+    with Debian's python3-jsonschema): the operation must be described, the status listed
+    (or covered by its default error response), the Content-Type one the response names and
+    a JSON body valid against its schema; FACTORD_TEST_VALIDATE=1 turns it on for every
+    Daemon. api_spec().check(method, path, status, headers, body) does the same by hand.
     Use as a context manager (stops on exit, killing if the test failed) or call start().
 
   d.port, d.db_path, d.dir, d.proc, d.token
@@ -90,6 +96,80 @@ def test(arg):
     return wrap
 
 
+SPEC_PATH = os.path.join(ROOT, "docs", "openapi.json")
+
+
+class ApiSpec:
+    """docs/openapi.json as a checker of answers (see Daemon(validate=True))."""
+
+    def __init__(self, path=SPEC_PATH):
+        import re
+        with open(path) as f:
+            self.doc = json.load(f)
+        self.ops = []
+        for template, item in self.doc["paths"].items():
+            rx = re.compile("^" + re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template)) + "$")
+            for method, op in item.items():
+                self.ops.append((method.upper(), rx, template, op))
+
+    def operation(self, method, path):
+        method = "GET" if method == "HEAD" else method
+        path = path.split("?", 1)[0]
+        for m, rx, template, op in self.ops:
+            if m == method and rx.match(path):
+                return template, op
+        return None, None
+
+    def schema_errors(self, schema, doc):
+        import jsonschema
+        wrapper = {"components": self.doc["components"], "allOf": [schema]}
+        validator = jsonschema.Draft202012Validator(wrapper)
+        return sorted(validator.iter_errors(doc), key=lambda e: list(e.path))
+
+    def check(self, method, path, status, headers, body):
+        if path.startswith("/v1/debug/"):  # test-only routes, not part of the API
+            return
+        template, op = self.operation(method, path)
+        if method == "OPTIONS":  # answered by the request policy, not by an operation
+            op = {"responses": {"204": {"description": "preflight or Allow"},
+                                "default": {"$ref": "#/components/responses/Error"}}}
+            template = path
+        elif op is None:  # what no operation answers: 404 or 405 in the error shape
+            check(status in (404, 405), "%s %s is not in docs/openapi.json (status %d)"
+                  % (method, path, status))
+            op = {"responses": {"default": {"$ref": "#/components/responses/Error"}}}
+            template = path
+        responses = op["responses"]
+        resp = responses.get(str(status)) or responses.get("%dXX" % (status // 100))
+        if resp is None:
+            check(status >= 400 and "default" in responses,
+                  "%s %s: status %d is not described" % (method, template, status))
+            resp = responses["default"]
+        if "$ref" in resp:
+            resp = self.doc["components"]["responses"][resp["$ref"].rsplit("/", 1)[1]]
+        if method == "HEAD" or status in (204, 304) or not body:
+            return
+        ctype = headers.get("content-type", "").split(";")[0].strip()
+        content = resp.get("content", {})
+        check(ctype in content, "%s %s %d: Content-Type %s not among %s"
+              % (method, template, status, ctype, sorted(content)))
+        if ctype == "application/json":
+            errors = self.schema_errors(content[ctype].get("schema", {}), json.loads(body))
+            check(not errors, "%s %s %d: the body does not match docs/openapi.json: %s"
+                  % (method, template, status, "; ".join(
+                      "%s: %s" % ("/".join(map(str, e.path)), e.message[:200]) for e in errors[:3])))
+
+
+_spec = []
+
+
+def api_spec():
+    """The API description, loaded once."""
+    if not _spec:
+        _spec.append(ApiSpec())
+    return _spec[0]
+
+
 def free_port():
     """A TCP port on 127.0.0.1 that was free a moment ago (for services a test starts)."""
     s = socket.socket()
@@ -129,7 +209,7 @@ def run():
 
 class Daemon:
     def __init__(self, args=(), config=None, env=None, debug_routes=False, db_dir=None,
-                 start=True, auth=None):
+                 start=True, auth=None, validate=False):
         self.dir = db_dir or tempfile.mkdtemp(prefix="factord-bb-")
         self._own_dir = db_dir is None
         self.db_path = os.path.join(self.dir, "factord.db")
@@ -146,6 +226,7 @@ class Daemon:
         if auth is None:
             auth = os.environ.get("FACTORD_TEST_AUTH") == "1"
         self.auth = bool(auth)
+        self.validate = validate or os.environ.get("FACTORD_TEST_VALIDATE") == "1"
         self.token = (self.create_token("harness-%s" % os.urandom(4).hex(), "admin")
                       if self.auth else None)
         if config is not None or self.auth:
@@ -312,7 +393,10 @@ class Daemon:
             conn.request(method, path, body=body, headers=headers)
             resp = conn.getresponse()
             data = resp.read()
-            return resp.status, {k.lower(): v for k, v in resp.getheaders()}, data
+            hdrs = {k.lower(): v for k, v in resp.getheaders()}
+            if self.validate:
+                api_spec().check(method, path, resp.status, hdrs, data)
+            return resp.status, hdrs, data
         finally:
             conn.close()
 

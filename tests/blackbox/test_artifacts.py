@@ -81,7 +81,7 @@ _state = {}
 def source():
     """A daemon with panels and two trained versions (IPCA with a validation block, CA1)."""
     if "a" not in _state:
-        a = Daemon()
+        a = Daemon(validate=True)
         put_panels(a)
         _state["ipca"] = train(a, {"name": "ip", "kind": "ipca", "k": 2,
                                    "columns": ["a", "b", "c"]})
@@ -100,7 +100,7 @@ def http_round_trip_gives_identical_answers():
         check_eq((h["format"], h["format_version"], h["model"]["name"], h["version"]["number"]),
                  ("factord-version-artifact", 1, model, _state[key]))
         check_eq(hashlib.sha256(data[:-32]).digest(), data[-32:])
-        with Daemon() as b:
+        with Daemon(validate=True) as b:
             put_panels(b)
             st, js, hdrs = b.json("POST", "/v1/models/%s/versions" % model, data, ART)
             check_eq(st, 201, js)
@@ -136,7 +136,7 @@ def cli_round_trip_and_inspect():
         data = f.read()
     check_eq(inspect["sha256"], hashlib.sha256(data[:-32]).hexdigest())
     check_eq(inspect["model"]["kind"], "ipca")
-    with Daemon() as b:
+    with Daemon(validate=True) as b:
         put_panels(b)
         out = b.cli("artifact", "import", "--db", b.db_path, "--model", "copy", path).stdout
         check_eq(out.strip(), "1")
@@ -161,7 +161,7 @@ def tampered_and_foreign_artifacts_are_refused_and_store_nothing():
     a = source()
     data = export(a, "ip", "latest")
     n = struct.unpack_from("<I", data, 12)[0]
-    with Daemon() as b:
+    with Daemon(validate=True) as b:
         put_panels(b)
         flipped = bytearray(data)
         flipped[16 + n + 3] ^= 0x01  # one bit of the weights

@@ -40,7 +40,7 @@ def expect_error(d, method, path, body, headers, status, code, needle=None):
 
 @test
 def panel_csv_put_get_round_trip():
-    with Daemon() as d:
+    with Daemon(validate=True) as d:
         status, doc, _ = d.json("PUT", "/v1/panels/2020-01", MONTH_A, CSV)
         check_eq(status, 200)
         check_eq(doc, {"month": "2020-01", "rows": 2, "columns": 2,
@@ -63,7 +63,7 @@ def panel_csv_put_get_round_trip():
 
 @test
 def panel_json_columnar_and_records():
-    with Daemon() as d:
+    with Daemon(validate=True) as d:
         body = {"columns": ["id", "ret", "mom12"], "rows": [["A", 0.01, 0.3], ["B", None, -1]]}
         status, doc, _ = d.json("PUT", "/v1/panels/2020-02", body)
         check_eq((status, doc["rows"], doc["missing"]), (200, 2, 1))
@@ -78,7 +78,7 @@ def panel_json_columnar_and_records():
 
 @test
 def panel_ids_filter_list_and_delete():
-    with Daemon() as d:
+    with Daemon(validate=True) as d:
         store_a(d, "2020-01")
         store_a(d, "2019-12")
         status, doc = d.get_json("/v1/panels/2020-01?ids=MSFT,NOPE")
@@ -120,7 +120,7 @@ BAD_PANEL_BODIES = [
 
 @test
 def panel_bad_inputs_change_nothing():
-    with Daemon() as d:
+    with Daemon(validate=True) as d:
         before = store_a(d)
         for body, ctype, status, code, needle in BAD_PANEL_BODIES:
             expect_error(d, "PUT", "/v1/panels/2020-01", body, {"Content-Type": ctype},
@@ -135,7 +135,7 @@ def panel_bad_inputs_change_nothing():
 
 @test
 def factors_raw_french_file():
-    with Daemon() as d:
+    with Daemon(validate=True) as d:
         with open(os.path.join(FRENCH, "F-F_Research_Data_Factors.csv"), "rb") as f:
             raw = f.read()
         status, doc, _ = d.json("PUT", "/v1/factors?units=percent", raw, CSV)
@@ -162,7 +162,7 @@ def factors_raw_french_file():
 
 @test
 def factors_clean_csv_and_json():
-    with Daemon() as d:
+    with Daemon(validate=True) as d:
         status, doc, _ = d.json("PUT", "/v1/factors?units=decimal",
                                 "date,Mkt-RF,RF\n2020-01,0.01,0.001\n202002,,0.002\n", CSV)
         check_eq((status, doc["format"], doc["months"], doc["missing"]), (200, "csv", 2, 1))
@@ -177,7 +177,7 @@ def factors_clean_csv_and_json():
 
 @test
 def factors_bad_inputs_change_nothing():
-    with Daemon() as d:
+    with Daemon(validate=True) as d:
         put = d.request("PUT", "/v1/factors?units=decimal", "date,Mkt-RF\n2020-01,0.01\n", CSV)
         check_eq(put[0], 200)
         before = get_raw(d, "/v1/factors")
@@ -217,7 +217,7 @@ LONG_CSV = ("id,date,ret,mktcap,mom12\n"
 
 @test
 def bulk_import_many_months():
-    with Daemon() as d:
+    with Daemon(validate=True) as d:
         status, doc, _ = d.json("POST", "/v1/import?units=decimal", LONG_CSV, CSV)
         check_eq(status, 200, repr(doc))
         check_eq((doc["months"], doc["rows"], doc["columns"], doc["missing"], doc["first"],
@@ -231,7 +231,7 @@ def bulk_import_many_months():
 
 @test
 def bulk_import_bad_inputs_change_nothing():
-    with Daemon() as d:
+    with Daemon(validate=True) as d:
         check_eq(d.request("POST", "/v1/import", LONG_CSV, CSV)[0], 200)
         before = [get_raw(d, "/v1/panels/2020-0%d" % m) for m in (1, 2, 3)]
         listing = d.get_json("/v1/panels")[1]

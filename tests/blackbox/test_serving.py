@@ -117,7 +117,7 @@ _state = {}
 def setup():
     """One daemon with the panel and a trained version, shared by the numeric tests."""
     if "d" not in _state:
-        d = Daemon()
+        d = Daemon(validate=True)
         panels = make_panels()
         put_panels(d, panels)
         train(d, "ip", *TRAIN)

@@ -20,6 +20,10 @@ typedef struct fd_config {
     char spool_dir[512];     /* where streamed bodies are spooled; "" = $TMPDIR or /tmp */
     double request_timeout;  /* seconds before a suspended request answers 503 */
     double import_timeout;   /* the same for streamed (spooled) bulk uploads */
+    int max_connections;     /* open connections at once; more are answered 503 and closed */
+    double header_timeout;   /* seconds for a request's line and headers to arrive */
+    size_t body_min_rate;    /* bytes/s a body must keep up over each 10 s window; 0 = off */
+    double drain_timeout;    /* seconds SIGTERM waits for requests in flight */
     int blas_threads;        /* OpenBLAS threads */
     int training_threads;    /* concurrent training jobs */
     char auth[16];           /* "required" (bearer tokens) or "off" (loopback only) */

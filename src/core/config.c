@@ -47,6 +47,10 @@ static const config_key config_keys[] = {
     {"spool_dir", KEY_PATH, FIELD(spool_dir), 0, 0, 0, NULL, NULL},
     {"request_timeout", KEY_SECONDS, FIELD(request_timeout), 0.001, 86400, 1, NULL, NULL},
     {"import_timeout", KEY_SECONDS, FIELD(import_timeout), 0.001, 86400, 1, NULL, NULL},
+    {"max_connections", KEY_INT, FIELD(max_connections), 1, 1000000, 0, NULL, NULL},
+    {"header_timeout", KEY_SECONDS, FIELD(header_timeout), 0.1, 3600, 1, NULL, NULL},
+    {"body_min_rate", KEY_SIZE, FIELD(body_min_rate), 0, 1024 * GiB, 1, NULL, NULL},
+    {"drain_timeout", KEY_SECONDS, FIELD(drain_timeout), 0.1, 3600, 1, NULL, NULL},
     {"blas_threads", KEY_INT, FIELD(blas_threads), 1, 64, 1, NULL, NULL},
     {"training_threads", KEY_INT, FIELD(training_threads), 1, 64, 1, NULL, NULL},
     {"auth", KEY_CHOICE, FIELD(auth), 0, 0, 1, "required|off", NULL},
@@ -68,6 +72,11 @@ void fd_config_defaults(fd_config *cfg) {
     cfg->request_timeout = 30.0;
     /* A 200 MB bulk import takes tens of seconds; spooled uploads get their own deadline. */
     cfg->import_timeout = 600.0;
+    cfg->max_connections = 1024;
+    cfg->header_timeout = 15.0;
+    cfg->body_min_rate = 1024;
+    /* The systemd unit's TimeoutStopSec (45 s) leaves 15 s beyond this for workers to stop. */
+    cfg->drain_timeout = 30.0;
     /* Requests already run concurrently on the worker pool; one BLAS thread each keeps
      * the 2 cores from being oversubscribed. Training raises it for its own calls. */
     cfg->blas_threads = 1;

@@ -63,7 +63,9 @@ struct fd_conn {
     int status;                /* status queued; 0 until then */
     uv_work_t work;
     uv_timer_t deadline;
+    fd_direct *direct;         /* writing the answer itself (the client half-closed) */
     unsigned timer_init : 1, work_pending : 1, suspended : 1, ready : 1, mhd_done : 1;
+    unsigned written_direct : 1; /* the answer went out through direct.c */
 };
 
 static void conn_free_memory(uv_handle_t *handle) { free(handle->data); }
@@ -115,6 +117,7 @@ static void assign_request_id(fd_conn *conn) {
 
 static enum MHD_Result conn_send(fd_conn *conn) {
     conn->sent_bytes = strcmp(conn->method, "HEAD") == 0 ? 0 : conn->resp.body_len;
+    fd_sock_body_done(fd_sock_of(conn->mhd)); /* answered: whatever body is left is moot */
     conn->status = fd_send_response(conn->srv, conn->mhd, &conn->resp, conn->request_id,
                                      conn->match.allow);
     return conn->status ? MHD_YES : MHD_NO;
@@ -359,11 +362,41 @@ static int build_request(fd_conn *conn) {
     return 0;
 }
 
-static void conn_resume(fd_conn *conn) {
-    conn->ready = 1;
+static void conn_resume_mhd(fd_conn *conn) {
     conn->suspended = 0;
     MHD_resume_connection(conn->mhd);
     fd_server_kick(conn->srv);
+}
+
+static void on_direct_done(void *ctx) {
+    fd_conn *conn = ctx;
+    conn->direct = NULL;
+    conn_resume_mhd(conn); /* libmicrohttpd now reads the end of input and closes */
+}
+
+/* A client that shut its side while its request ran would lose the answer: libmicrohttpd
+ * reads the end of input before writing a resumed connection's answer (direct.c). Such an
+ * answer is written directly; 1 when that started. */
+static int conn_answer_half_closed(fd_conn *conn) {
+    fd_sock *sock = fd_sock_of(conn->mhd);
+    char *bytes;
+    size_t len;
+    int status;
+    if (!sock || !fd_direct_peer_closed(sock->fd)) return 0;
+    bytes = fd_serialize_response(conn->srv, conn->mhd, &conn->resp, conn->request_id,
+                                  conn->match.allow, &status, &len);
+    if (!bytes) return 0;
+    conn->direct = fd_direct_write(&conn->srv->loop, sock->fd, bytes, len, on_direct_done, conn);
+    if (!conn->direct) return 0;
+    conn->status = status;
+    conn->written_direct = 1;
+    return 1;
+}
+
+static void conn_resume(fd_conn *conn) {
+    conn->ready = 1;
+    if (conn_answer_half_closed(conn)) return; /* resumed once written */
+    conn_resume_mhd(conn);
 }
 
 /* A request whose deadline passed is answered 503 and must then change nothing; one whose
@@ -494,13 +527,17 @@ enum MHD_Result fd_conn_access(void *cls, struct MHD_Connection *connection, con
         conn = conn_new(cls, connection, url, method);
         if (!conn) return MHD_NO;
         *con_cls = conn;
+        fd_sock_request_begin(fd_sock_of(connection), has_body(connection));
         return conn_begin(conn);
     }
     if (*upload_data_size) {
         size_t len = *upload_data_size;
         *upload_data_size = 0;
+        fd_sock_body_bytes(fd_sock_of(connection), len);
         return conn->status || conn->ready ? MHD_YES : conn_take_upload(conn, upload_data, len);
     }
+    fd_sock_body_done(fd_sock_of(connection));
+    if (conn->written_direct) return MHD_NO; /* answered already: libmicrohttpd closes */
     if (conn->status) return MHD_YES;
     if (conn->ready) return conn_send(conn);
     return conn_dispatch(conn);
@@ -510,26 +547,42 @@ void fd_conn_completed(void *cls, struct MHD_Connection *connection, void **con_
                        enum MHD_RequestTerminationCode toe) {
     fd_conn *conn = *con_cls;
     char client[64];
-    int sent = conn && conn->status && toe == MHD_REQUEST_TERMINATED_COMPLETED_OK;
+    int sent = conn && conn->status &&
+               (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK || conn->written_direct);
     double seconds;
     (void)cls;
     if (!conn) return;
     *con_cls = NULL;
+    fd_sock_request_end(fd_sock_of(connection));
     seconds = fd_now() - conn->started;
     fd_access_client(connection, client, sizeof client);
     fd_access_log(&(fd_access_entry){conn->method, conn->path, conn->query ? conn->query : "",
                                      conn->status, sent ? conn->sent_bytes : 0, seconds, client,
                                      conn->request_id, conn->who,
-                                     sent ? NULL
-                                          : " (connection closed before the response was sent)"});
+                                     conn->written_direct ? " (written directly: the client "
+                                                            "had shut its side)"
+                                     : sent ? NULL
+                                            : " (connection closed before the response was sent)"});
     fd_http_metrics_request(conn->match.route, sent ? conn->status : 0, seconds);
     fd_stats_request_end();
     conn->mhd_done = 1;
     if (!conn->work_pending) conn_free(conn);
 }
 
+void fd_conn_abandon_all(fd_server *srv) {
+    double now = fd_now();
+    for (fd_conn *conn = srv->conns; conn; conn = conn->next)
+        if (conn->work_pending) atomic_store(&conn->req.deadline, now);
+}
+
 void fd_conn_abort_suspended(fd_server *srv) {
     for (fd_conn *conn = srv->conns; conn; conn = conn->next) {
+        if (conn->direct) { /* stop writing before libmicrohttpd closes the socket */
+            fd_direct_cancel(conn->direct);
+            conn->direct = NULL;
+            conn_resume_mhd(conn);
+            continue;
+        }
         if (!conn->suspended || !gate_close(conn)) continue;
         fd_response_error(&conn->resp, 503, "shutting_down",
                           "the server stopped before the request finished");

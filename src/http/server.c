@@ -3,11 +3,14 @@
  * drain and reload never race with request processing.
  *
  * Drain (SIGTERM/SIGINT): draining = 1 so /readyz answers 503, STOPPING=1, the listening
- * socket is closed (MHD_quiesce_daemon), keep-alive clients are told Connection: close, and
- * a timer waits for the requests in flight, at most request_timeout + 1 s (every suspended
- * request has answered by its own deadline by then). Then the daemon stops, every handle
- * is closed and uv_run() returns once the last worker has come back. A second signal
- * stops at once. */
+ * socket is closed (MHD_quiesce_daemon), keep-alive clients are told Connection: close,
+ * and a timer waits for the requests in flight, at most
+ * drain_timeout. Past it, uploads still arriving are cut off, requests waiting on a worker
+ * are answered 503 and their deadlines brought forward (fd_conn_abandon_all: running work
+ * stops at its next deadline check, and nothing commits after), then the daemon stops,
+ * every handle is closed and uv_run() returns once the last worker has come back. The
+ * systemd unit's TimeoutStopSec (45 s) covers drain_timeout (30 s) plus that last part. A
+ * second signal stops at once. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -29,8 +32,8 @@
 void openblas_set_num_threads(int num_threads);
 
 #define DRAIN_POLL_MS 20
-#define DRAIN_GRACE_S 1.0
 #define IDLE_TIMEOUT_S 60
+#define CAP_SLACK 64
 
 void fd_server_apply_settings(const fd_config *cfg) {
     fd_log_level level;
@@ -40,6 +43,8 @@ void fd_server_apply_settings(const fd_config *cfg) {
 }
 
 static void on_mhd_timer(uv_timer_t *timer) { fd_server_kick(timer->data); }
+
+static void on_sweep(uv_timer_t *timer) { fd_sock_sweep(timer->data); }
 
 void fd_server_kick(fd_server *srv) {
     MHD_UNSIGNED_LONG_LONG ms;
@@ -64,7 +69,13 @@ static void mhd_logger(void *cls, const char *fmt, va_list ap) {
     vsnprintf(buf, sizeof buf, fmt, ap);
     n = strlen(buf);
     while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r')) buf[--n] = '\0';
-    fd_warn("libmicrohttpd: %s", buf);
+    /* conn.c refuses a connection this way only after logging why (or after answering it
+     * directly), and the connection cap's refusals are counted in sock.c. */
+    if (strstr(buf, "Application reported internal error") ||
+        strstr(buf, "reached connection limit"))
+        fd_debug("libmicrohttpd: %s", buf);
+    else
+        fd_warn("libmicrohttpd: %s", buf);
 }
 
 static void close_handle(uv_handle_t *h) {
@@ -82,6 +93,7 @@ static void server_shutdown(fd_server *srv) {
     srv->mhd = NULL;
     close_handle((uv_handle_t *)&srv->mhd_timer);
     close_handle((uv_handle_t *)&srv->drain_timer);
+    close_handle((uv_handle_t *)&srv->sweep_timer);
     close_handle((uv_handle_t *)&srv->sig_term);
     close_handle((uv_handle_t *)&srv->sig_int);
     close_handle((uv_handle_t *)&srv->sig_hup);
@@ -95,7 +107,10 @@ static void on_drain_tick(uv_timer_t *timer) {
     if (left == 0) {
         server_shutdown(srv);
     } else if (fd_now() >= srv->drain_deadline) {
-        fd_warn("drain deadline passed with %ld request(s) in flight; stopping", left);
+        fd_warn("drain_timeout (%g s) passed with %ld request(s) in flight: uploads still "
+                "arriving are cut off and running work stops at its next deadline check",
+                srv->app->cfg.drain_timeout, left);
+        fd_conn_abandon_all(srv);
         server_shutdown(srv);
     }
 }
@@ -114,10 +129,7 @@ static void on_stop_signal(uv_signal_t *sig, int signum) {
         fd_warn("sd_notify STOPPING: %s", strerror(errno));
     listen_fd = MHD_quiesce_daemon(srv->mhd);
     if (listen_fd != MHD_INVALID_SOCKET) close(listen_fd);
-    srv->drain_deadline = fd_now() + DRAIN_GRACE_S +
-                          (srv->app->cfg.import_timeout > srv->app->cfg.request_timeout
-                               ? srv->app->cfg.import_timeout
-                               : srv->app->cfg.request_timeout);
+    srv->drain_deadline = fd_now() + srv->app->cfg.drain_timeout;
     uv_timer_start(&srv->drain_timer, on_drain_tick, 0, DRAIN_POLL_MS);
 }
 
@@ -201,6 +213,9 @@ static int start_daemon(fd_server *srv, fd_error *err) {
         flags, (uint16_t)cfg->port, NULL, NULL, fd_conn_access, srv, MHD_OPTION_EXTERNAL_LOGGER,
         mhd_logger, NULL, MHD_OPTION_SOCK_ADDR, addr, MHD_OPTION_NOTIFY_COMPLETED,
         fd_conn_completed, srv, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)IDLE_TIMEOUT_S,
+        /* Room beyond the cap, so the connections past it hear why (sock.c) before MHD
+         * itself refuses any more. */
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections + CAP_SLACK,
         MHD_OPTION_NOTIFY_CONNECTION, fd_sock_notify, srv, MHD_OPTION_UNESCAPE_CALLBACK,
         fd_sock_unescape, NULL, MHD_OPTION_END);
     if (!srv->mhd)
@@ -233,12 +248,14 @@ static void init_handles(fd_server *srv, int epoll_fd) {
     uv_poll_init(&srv->loop, &srv->poll, epoll_fd);
     uv_timer_init(&srv->loop, &srv->mhd_timer);
     uv_timer_init(&srv->loop, &srv->drain_timer);
+    uv_timer_init(&srv->loop, &srv->sweep_timer);
     uv_signal_init(&srv->loop, &srv->sig_term);
     uv_signal_init(&srv->loop, &srv->sig_int);
     uv_signal_init(&srv->loop, &srv->sig_hup);
-    srv->poll.data = srv->mhd_timer.data = srv->drain_timer.data = srv;
+    srv->poll.data = srv->mhd_timer.data = srv->drain_timer.data = srv->sweep_timer.data = srv;
     srv->sig_term.data = srv->sig_int.data = srv->sig_hup.data = srv;
     uv_poll_start(&srv->poll, UV_READABLE, on_poll);
+    uv_timer_start(&srv->sweep_timer, on_sweep, FD_SOCK_SWEEP_MS, FD_SOCK_SWEEP_MS);
     uv_signal_start(&srv->sig_term, on_stop_signal, SIGTERM);
     uv_signal_start(&srv->sig_int, on_stop_signal, SIGINT);
     uv_signal_start(&srv->sig_hup, on_hup, SIGHUP);

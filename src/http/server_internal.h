@@ -38,10 +38,19 @@ int fd_metrics_jobs_refresh(fd_db *db, fd_error *err);
 typedef struct fd_sock {
     fd_server *srv;
     struct MHD_Connection *mhd;
-    int fd;                     /* the connection's socket, owned by libmicrohttpd */
+    int fd;                      /* the connection's socket, owned by libmicrohttpd */
     struct fd_sock *prev, *next; /* in srv->socks */
-    unsigned url_nul : 1;       /* the request line being parsed decoded a %00 */
+    double wait_since;           /* the wait for a request's headers began (open, last end) */
+    double window_start;         /* the current body-progress window began */
+    size_t window_bytes;         /* body bytes received in it */
+    unsigned long requests;      /* requests completed on the connection */
+    unsigned url_nul : 1;        /* the request line being parsed decoded a %00 */
+    unsigned in_request : 1;     /* headers complete, request not yet completed */
+    unsigned in_body : 1;        /* its body is still arriving */
+    unsigned cut : 1;            /* shut down by a deadline or the drain; closing */
 } fd_sock;
+
+typedef struct fd_direct fd_direct;
 
 struct fd_server {
     fd_app *app;
@@ -57,6 +66,8 @@ struct fd_server {
     fd_store_refresher refresher;
     fd_sock *socks;             /* every open connection */
     size_t n_socks;
+    unsigned long long n_refused; /* connections refused past max_connections */
+    uv_timer_t sweep_timer;     /* fd_sock_sweep */
     unsigned request_prefix;    /* random, so request ids differ across restarts */
     unsigned long long next_request;
 };
@@ -71,6 +82,9 @@ enum MHD_Result fd_conn_access(void *cls, struct MHD_Connection *connection, con
                                void **con_cls);
 void fd_conn_completed(void *cls, struct MHD_Connection *connection, void **con_cls,
                        enum MHD_RequestTerminationCode toe);
+/* Brings the deadline of every request running on a worker forward to now (drain_timeout
+ * passed): long work stops at its next check. */
+void fd_conn_abandon_all(fd_server *srv);
 /* Answers 503 to every request still waiting on a worker and resumes it (shutdown). */
 void fd_conn_abort_suspended(fd_server *srv);
 
@@ -81,6 +95,29 @@ void fd_sock_notify(void *cls, struct MHD_Connection *connection, void **socket_
 size_t fd_sock_unescape(void *cls, struct MHD_Connection *connection, char *s);
 /* The connection's fd_sock, or NULL (none could be allocated). */
 fd_sock *fd_sock_of(struct MHD_Connection *connection);
+/* conn.c reports a request's phases (sock may be NULL): headers complete (with_body when
+ * a body follows), body bytes received, body complete or refused, request completed. */
+void fd_sock_request_begin(fd_sock *sock, int with_body);
+void fd_sock_body_bytes(fd_sock *sock, size_t n);
+void fd_sock_body_done(fd_sock *sock);
+void fd_sock_request_end(fd_sock *sock);
+/* The connections' deadlines and missed ends (see sock.c). */
+#define FD_SOCK_SWEEP_MS 1000
+void fd_sock_sweep(fd_server *srv);
+
+/* direct.c: answers written to the socket itself (see direct.c). */
+/* One non-blocking write of a small error answer (Retry-After when retry_after > 0),
+ * then the socket is shut down both ways; libmicrohttpd closes it on its next turn. */
+void fd_direct_refuse(int fd, int status, const char *code, const char *message,
+                      int retry_after);
+/* 1 when the client has shut its side (or closed): reading gives end of input. */
+int fd_direct_peer_closed(int fd);
+/* Writes bytes[0..len) (taken) as the client reads them, then shuts the write side and
+ * calls done(ctx); NULL (bytes freed) when it cannot start. fd_direct_cancel stops it
+ * without calling done (the connection is being torn down). */
+fd_direct *fd_direct_write(uv_loop_t *loop, int fd, char *bytes, size_t len,
+                           void (*done)(void *ctx), void *ctx);
+void fd_direct_cancel(fd_direct *d);
 
 /* send.c: queues resp on the connection, adding the generic headers (X-Request-Id,
  * Content-Type, ETag, Location, Cache-Control, Allow when `allow` is not empty, the
@@ -88,6 +125,11 @@ fd_sock *fd_sock_of(struct MHD_Connection *connection);
  * ETag. Takes the body from resp. Returns the status sent, or 0 if libmicrohttpd refused. */
 int fd_send_response(fd_server *srv, struct MHD_Connection *connection, fd_response *resp,
                      const char *request_id, const char *allow);
+/* The same answer as the whole bytes of an HTTP/1.1 response with Connection: close, for
+ * the direct writer; takes the body from resp, sets *status. NULL when out of memory. */
+char *fd_serialize_response(fd_server *srv, struct MHD_Connection *connection,
+                            fd_response *resp, const char *request_id, const char *allow,
+                            int *status, size_t *len);
 
 /* request.c: frees what an fd_request owns (params, query, headers, body). */
 void fd_request_release(fd_request *req);

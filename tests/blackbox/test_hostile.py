@@ -165,6 +165,29 @@ def a_crash_leaves_no_spool_after_restart():
 
 
 @test
+def a_client_gone_mid_upload_frees_its_spool_at_once():
+    spool = tempfile.mkdtemp(prefix="factord-spooldir-")
+    with Daemon(env={"TMPDIR": spool}) as d:
+        for attempt in range(8):
+            s = socket.create_connection(("127.0.0.1", d.port))
+            s.sendall(b"POST /v1/import?units=decimal HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                      b"Content-Type: text/csv\r\nContent-Length: 50000000\r\n\r\n")
+            s.sendall(b"id,date,a\n" + b"A,2020-01,1\n" * 100000)
+            for _ in range(200):
+                if spools(spool):
+                    break
+                time.sleep(0.01)
+            check(spools(spool), "upload %d spools" % attempt)
+            s.close()
+            for _ in range(500):
+                if not spools(spool):
+                    break
+                time.sleep(0.01)
+            check_eq(spools(spool), [], "upload %d: the spool of a client gone" % attempt)
+    os.rmdir(spool)
+
+
+@test
 def spool_dir_says_where_uploads_spool():
     spool = tempfile.mkdtemp(prefix="factord-spooldir-")
     with Daemon(config="spool_dir = %s\n" % spool, debug_routes=True) as d:
@@ -192,6 +215,156 @@ def long_ids_are_looked_up_whole():
         check_eq([r["id"] for r in js["securities"]], [longer_id])
         st, _, body = d.request("GET", "/v1/models/m1/betas?month=2020-07&ids=" + "X" * 280)
         d.check_error(st, body, 404, "unknown_security")
+
+
+# -- fault 5: a half-closing client lost its answer while another connection was idle -----
+
+def read_all(s, timeout=20):
+    s.settimeout(timeout)
+    data = b""
+    while True:
+        try:
+            chunk = s.recv(65536)
+        except socket.timeout:
+            break
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+@test
+def a_half_closed_client_gets_its_answer():
+    with Daemon() as d:
+        idle = socket.create_connection(("127.0.0.1", d.port))
+        for name in ("h1", "h2", "h3"):
+            body = ('{"name":"%s","kind":"ipca","k":1}' % name).encode()
+            s = socket.create_connection(("127.0.0.1", d.port))
+            s.sendall(b"POST /v1/models HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                      b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n%s"
+                      % (len(body), body))
+            s.shutdown(socket.SHUT_WR)
+            answer = read_all(s)
+            s.close()
+            check(answer.startswith(b"HTTP/1.1 201"), "half-closed POST: %r" % answer[:200])
+            check(b'"name":"%s"' % name.encode() in answer.replace(b" ", b""), answer[-200:])
+        idle.close()
+        st, js = d.get_json("/v1/models")
+        check_eq(st, 200)
+
+
+# -- fault 6: no connection cap; slowloris on headers and bodies --------------------------
+
+@test
+def connections_past_the_cap_are_refused_with_503():
+    with Daemon(config="max_connections = 4\n") as d:
+        time.sleep(1.5)  # the start-up check's connection is gone by the next sweep
+        held = [socket.create_connection(("127.0.0.1", d.port)) for _ in range(4)]
+        time.sleep(0.3)
+        extra = socket.create_connection(("127.0.0.1", d.port))
+        answer = read_all(extra, 10)
+        extra.close()
+        check(answer.startswith(b"HTTP/1.1 503"), "past the cap: %r" % answer[:200])
+        check(b"Retry-After: 1" in answer and b"too_many_connections" in answer, answer)
+        for s in held:
+            s.close()
+        for _ in range(100):
+            try:
+                if d.request("GET", "/livez", timeout=5)[0] == 200:
+                    break
+            except OSError:
+                pass
+            time.sleep(0.05)
+        check_eq(d.request("GET", "/livez")[0], 200, "below the cap again")
+
+
+def trickle(s, data, every, until):
+    """Sends data one byte at a time, `every` seconds apart, until the peer closes or
+    `until` (a time.monotonic() value); returns what the server said, and when."""
+    s.settimeout(every)
+    got = b""
+    for byte in data:
+        if time.monotonic() > until:
+            break
+        try:
+            s.send(bytes([byte]))
+        except OSError:
+            break
+        try:
+            chunk = s.recv(65536)
+            if not chunk:
+                return got, time.monotonic()
+            got += chunk
+        except socket.timeout:
+            pass
+        except OSError:
+            return got, time.monotonic()
+    return got, None
+
+
+@test
+def slowloris_headers_are_cut_off_at_header_timeout():
+    with Daemon(config="header_timeout = 2\n") as d:
+        s = socket.create_connection(("127.0.0.1", d.port))
+        start = time.monotonic()
+        got, closed = trickle(s, b"GET /livez HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Pad: " + b"a" * 200,
+                              0.5, start + 30)
+        s.close()
+        check(closed is not None, "a connection sending a header byte every 0.5 s stayed open")
+        check(closed - start < 20, "closed after %.1f s" % (closed - start))
+        check(got.startswith(b"HTTP/1.1 408") and b"header_timeout" in got, got[:300])
+        check_eq(d.request("GET", "/livez")[0], 200)
+
+
+@test
+def slowloris_bodies_are_cut_off_below_body_min_rate():
+    with Daemon(config="body_min_rate = 1k\n") as d:
+        s = socket.create_connection(("127.0.0.1", d.port))
+        s.sendall(b"PUT /v1/panels/2020-01 HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                  b"Content-Type: text/csv\r\nContent-Length: 100000\r\n\r\nid,a\n")
+        start = time.monotonic()
+        got, closed = trickle(s, b"A,1\n" * 1000, 0.5, start + 40)
+        s.close()
+        check(closed is not None, "a body arriving at 2 bytes/s kept its connection")
+        check(closed - start < 30, "closed after %.1f s" % (closed - start))
+        check(got.startswith(b"HTTP/1.1 408") and b"body_too_slow" in got, got[:300])
+        st, _, _ = d.request("GET", "/v1/panels/2020-01")
+        check_eq(st, 404, "nothing was stored")
+
+
+# -- fault 7: a slow uploader held shutdown for import_timeout + 1 s -----------------------
+
+@test
+def drain_ends_within_drain_timeout_despite_a_slow_upload():
+    with Daemon(config="drain_timeout = 2\nbody_min_rate = 0\n") as d:
+        s = socket.create_connection(("127.0.0.1", d.port))
+        s.sendall(b"POST /v1/import?units=decimal HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                  b"Content-Type: text/csv\r\nContent-Length: 1000000\r\n\r\nid,date,a\n")
+        time.sleep(0.5)
+        start = time.monotonic()
+        d.term()
+        rc = d.wait_exit(30)
+        took = time.monotonic() - start
+        check_eq(rc, 0, "exit status after SIGTERM")
+        check(took < 15, "the drain took %.1f s with drain_timeout = 2" % took)
+        s.close()
+        d.proc_done()
+
+
+@test
+def the_unit_waits_longer_than_the_drain():
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    with open(os.path.join(root, "systemd", "factord.service")) as f:
+        unit = f.read()
+    with open(os.path.join(root, "etc", "factord.conf")) as f:
+        conf = f.read()
+    stop = [int(line.split("=")[1]) for line in unit.splitlines()
+            if line.startswith("TimeoutStopSec=")]
+    drain = [float(line.split("=")[1]) for line in conf.splitlines()
+             if line.replace(" ", "").startswith("#drain_timeout=")]
+    check(stop and drain, "TimeoutStopSec in the unit and drain_timeout in the sample config")
+    check(stop[0] >= drain[0] + 10, "TimeoutStopSec=%d leaves under 10 s beyond drain_timeout "
+          "= %g" % (stop[0], drain[0]))
 
 
 if __name__ == "__main__":

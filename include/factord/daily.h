@@ -24,6 +24,7 @@
 #include "factord/panel.h"
 
 #define FD_DATE_LEN 11 /* "YYYY-MM-DD" + NUL */
+#define FD_DAILY_PARTIAL_LISTED 12 /* partial months named in a build's stats */
 
 /* Dates are days since 1970-01-01 (proleptic Gregorian), so differences are day counts. */
 int32_t fd_date_from_ymd(int year, int month, int day);
@@ -104,6 +105,11 @@ typedef struct fd_daily_stats {
     size_t single_day_months;     /* ticker-months with exactly one bar */
     size_t late_tickers;          /* first bar after the input's first month */
     size_t ended_tickers;         /* last bar before the input's last month */
+    size_t partial_months;        /* built months the bars end inside (partial_through set) */
+    struct {                      /* the first FD_DAILY_PARTIAL_LISTED of them */
+        char month[FD_MONTH_LEN];
+        char through[FD_DATE_LEN];
+    } partial[FD_DAILY_PARTIAL_LISTED];
     char first_month[FD_MONTH_LEN], last_month[FD_MONTH_LEN]; /* built range, "" if none */
     fd_outlier_log outliers;      /* the policy applied and the built months' outliers */
 } fd_daily_stats;

@@ -23,6 +23,9 @@ typedef struct fd_panel {
     double *values;           /* (n_rows, n_cols) row-major; NaN = missing */
     double *ret;              /* (n_rows) or NULL */
     double *mktcap;           /* (n_rows) or NULL */
+    /* "YYYY-MM-DD" of the last day with data when the month is partial (daily bars that end
+     * before the month does: docs/characteristics.md); "" for a complete month. */
+    char partial_through[11];
 } fd_panel;
 
 void fd_panel_init(fd_panel *p);

@@ -22,6 +22,12 @@ int fd_store_panel_get(fd_db *db, const char *month, fd_panel *out, fd_error *er
 int fd_store_panel_delete(fd_db *db, const char *month, fd_error *err);
 /* [{"month","rows","columns":[...],"missing","has_ret","has_mktcap","updated_at"}], ascending. */
 int fd_store_panel_list(fd_db *db, json_t **out, fd_error *err);
+/* Appends to warnings (a JSON array; anything else is left alone) one {"code":
+ * "partial_month","month","through","message"} per stored panel of from..to (NULL = open)
+ * that is partial (fd_panel.partial_through), for answers that use those months' returns as
+ * realised. */
+int fd_store_panel_partial_warnings(fd_db *db, const char *from, const char *to,
+                                    json_t *warnings, fd_error *err);
 /* Ascending month keys of all stored panels; caller frees *months. */
 int fd_store_panel_months(fd_db *db, char (**months)[FD_MONTH_LEN], size_t *n, fd_error *err);
 

@@ -102,6 +102,23 @@ static int daily_returns(build *b) {
     return 0;
 }
 
+/* A month whose last bar (of any ticker) comes more than FD_DAILY_COMPLETE_DAYS before its
+ * last calendar day is partial: the data stop inside it. */
+static void mark_partial(build *b, fd_panel *p, int month_index) {
+    int32_t end = fd_daily_month_end(month_index);
+    size_t after = find_day(b->cal, b->n_cal, end + 1); /* first trading day after the month */
+    if (after == 0) return;
+    int32_t last = b->cal[after - 1];
+    if (end - last <= FD_DAILY_COMPLETE_DAYS) return;
+    fd_date_format(last, p->partial_through);
+    if (b->st.partial_months < FD_DAILY_PARTIAL_LISTED) {
+        snprintf(b->st.partial[b->st.partial_months].month, FD_MONTH_LEN, "%s", p->month);
+        snprintf(b->st.partial[b->st.partial_months].through, FD_DATE_LEN, "%s",
+                 p->partial_through);
+    }
+    b->st.partial_months++;
+}
+
 /* Rows of each built month (tickers with a bar in it). counts: (hi - lo + 1). */
 static void count_rows(const build *b, size_t *counts) {
     for (size_t i = 0; i < fd_bars_n_tickers(b->bars); i++) {
@@ -234,7 +251,8 @@ int fd_daily_build(const fd_bars *bars, const fd_daily_opts *opts, fd_panel **ou
     for (size_t m = 0, k = 0; m < n_range; m++) {
         panel_of[m] = (int)k;
         if (counts[m] == 0) continue;
-        if (alloc_panel(&panels[k++], b.lo + (int)m, counts[m]) != 0) goto oom;
+        if (alloc_panel(&panels[k], b.lo + (int)m, counts[m]) != 0) goto oom;
+        mark_partial(&b, &panels[k++], b.lo + (int)m);
         fd_beta_window_init(&win[m], b.lo + (int)m, b.cal, b.mkt, b.n_cal);
     }
 

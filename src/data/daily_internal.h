@@ -15,6 +15,9 @@
 #define FD_DAILY_MIN_SD_DAYS 5   /* observations for retvol and std_dolvol */
 #define FD_DAILY_BETA_WEEKS 156  /* three years of weeks */
 #define FD_DAILY_BETA_MIN_WEEKS 52
+/* A month is complete when its last bar is at most this many days before its last calendar
+ * day (a weekend plus a holiday puts the last trading day 3 days before it at most). */
+#define FD_DAILY_COMPLETE_DAYS 4
 
 /* Column positions in fd_daily_char_names. */
 enum {

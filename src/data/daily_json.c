@@ -10,13 +10,24 @@ json_t *fd_bars_summary_json(const fd_bars_summary *s) {
                      (json_int_t)s->zero_volume_days);
 }
 
+/* [{"month","through"}] of the partial months listed. */
+static json_t *partial_json(const fd_daily_stats *st) {
+    json_t *arr = json_array();
+    size_t n = st->partial_months < FD_DAILY_PARTIAL_LISTED ? st->partial_months
+                                                             : FD_DAILY_PARTIAL_LISTED;
+    for (size_t i = 0; arr && i < n; i++)
+        json_array_append_new(arr, json_pack("{s:s,s:s}", "month", st->partial[i].month,
+                                             "through", st->partial[i].through));
+    return arr;
+}
+
 json_t *fd_daily_stats_json(const fd_daily_stats *st) {
     json_t *columns = json_array();
     if (!columns) return NULL;
     for (int c = 0; c < FD_DAILY_N_CHARS; c++)
         json_array_append_new(columns, json_string(fd_daily_char_names[c]));
     return json_pack(
-        "{s:I,s:s?,s:s?,s:I,s:o,s:s,s:I,s:I,s:{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I},s:o?}",
+        "{s:I,s:s?,s:s?,s:I,s:o,s:s,s:I,s:I,s:{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I},s:o?,s:o?}",
         "months", (json_int_t)st->months, "first_month",
         st->first_month[0] ? st->first_month : NULL, "last_month",
         st->last_month[0] ? st->last_month : NULL, "panel_rows", (json_int_t)st->panel_rows,
@@ -28,5 +39,6 @@ json_t *fd_daily_stats_json(const fd_daily_stats *st) {
         (json_int_t)st->zero_volume_days, "gap_days", (json_int_t)st->gap_days, "long_gaps",
         (json_int_t)st->long_gaps, "single_day_months", (json_int_t)st->single_day_months,
         "late_tickers", (json_int_t)st->late_tickers, "ended_tickers",
-        (json_int_t)st->ended_tickers, "outliers", fd_outlier_log_json(&st->outliers));
+        (json_int_t)st->ended_tickers, "partial_months", (json_int_t)st->partial_months,
+        "outliers", fd_outlier_log_json(&st->outliers), "partial", partial_json(st));
 }

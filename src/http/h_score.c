@@ -370,6 +370,22 @@ static void handle_decile_series(fd_request *req, fd_response *resp) {
     serving_close(req, &s);
 }
 
+/* Says whether the realised returns are those of a partial month (its daily bars end
+ * before it does): "realised_through" is its last day with data, null when complete, and a
+ * partial_month warning is added. */
+static void realised_partial(json_t *doc, const fd_panel *next) {
+    const char *through = next && next->partial_through[0] ? next->partial_through : NULL;
+    json_t *warnings = json_array();
+    json_object_set_new(doc, "realised_through", through ? json_string(through) : json_null());
+    if (through)
+        json_array_append_new(
+            warnings, json_pack("{s:s,s:s,s:s,s:s}", "code", "partial_month", "month",
+                                next->month, "through", through, "message",
+                                "the realised returns are of a partial month: its daily bars "
+                                "end before the month does"));
+    json_object_set_new(doc, "warnings", warnings);
+}
+
 static void handle_deciles(fd_request *req, fd_response *resp) {
     serving s;
     scored sc;
@@ -423,6 +439,7 @@ static void handle_deciles(fd_request *req, fd_response *resp) {
             json_object_set_new(doc, "forecast_month",
                                 next_month[0] ? json_string(next_month) : json_null());
             json_object_set_new(doc, "realised", json_boolean(have_next));
+            realised_partial(doc, have_next ? fd_month_panel(next) : NULL);
             json_object_set_new(doc, "lambda", fd_lambda_info_json(&sc.li, sc.lambda, s.v->K));
             fd_response_json(resp, 200, doc);
         }

@@ -111,6 +111,8 @@ int fd_backtest_window_evaluate(fd_db *db, const char *model, int version,
     json_object_set_new(out->metrics, "version", json_integer(version));
     json_object_set_new(out->metrics, "from", json_string(T ? out->months[0] : w->test_from));
     json_object_set_new(out->metrics, "to", json_string(T ? out->months[T - 1] : w->test_to));
+    fd_store_panel_partial_warnings(db, w->test_from, w->test_to,
+                                    json_object_get(out->metrics, "warnings"), NULL);
     rc = 0;
 out:
     if (rc != 0) fd_backtest_window_result_free(out);
@@ -287,6 +289,9 @@ int fd_backtest_stitch(fd_db *db, int64_t id, const fd_backtest_spec *s, size_t 
         json_object_set_new(out->report, "months", json_integer(0));
     }
     report_identity(out->report, id, s, n, out);
+    if (out->T)
+        fd_store_panel_partial_warnings(db, out->months[0], out->months[out->T - 1],
+                                        json_object_get(out->report, "warnings"), NULL);
     rc = 0;
 out:
     if (rc != 0) fd_report_entry_free(out);

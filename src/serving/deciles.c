@@ -71,13 +71,15 @@ static int series_month(const fd_version *v, fd_db *db, fd_design_cache *cache,
         goto oom;
     rets = json_array();
     for (int b = 0; b < nb; b++) json_array_append_new(rets, num(bret[b]));
-    json_array_append_new(series, json_pack("{s:s,s:s,s:I,s:o,s:o,s:o,s:I,s:o}", "month",
+    const char *partial = fd_month_panel(next)->partial_through;
+    json_array_append_new(series, json_pack("{s:s,s:s,s:I,s:o,s:o,s:o,s:I,s:o,s:s?}", "month",
                                             next_month, "characteristics_month", month,
                                             "securities", (json_int_t)n, "returns", rets,
                                             "long_short", num(bret[nb - 1] - bret[0]),
                                             "long_only", num(bret[nb - 1]), "missing_mktcap",
                                             (json_int_t)missing_cap, "lambda",
-                                            fd_lambda_info_json(&li, lambda, v->K)));
+                                            fd_lambda_info_json(&li, lambda, v->K),
+                                            "partial_through", partial[0] ? partial : NULL));
     rc = 0;
     goto done;
 oom:

@@ -82,6 +82,7 @@ int fd_scoring_evaluate(const fd_version *v, fd_db *db, const char *from, const 
                         json_boolean(v->train_to[0] && strcmp(from, v->train_to) <= 0));
     json_object_set_new(report, "lambda", lam);
     lam = NULL;
+    fd_store_panel_partial_warnings(db, from, to, json_object_get(report, "warnings"), NULL);
     if (imp) json_object_set_new(report, "importance", imp);
     if (o->monthly) json_object_set_new(report, "series", fd_eval_monthly(ev));
     imp = NULL;

@@ -80,7 +80,8 @@ static int panel_insert_row(fd_db *db, const fd_panel *p, const char *cols, cons
     int rc;
     if (fd_db_prepare(db,
                       "INSERT INTO panels (month, n_rows, n_cols, n_missing, columns, ids, "
-                      "values_id, ret_id, mktcap_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                      "values_id, ret_id, mktcap_id, partial_through) "
+                      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
                       &st, err) != 0)
         return -1;
     sqlite3_bind_text(st, 1, p->month, -1, SQLITE_STATIC);
@@ -92,6 +93,7 @@ static int panel_insert_row(fd_db *db, const fd_panel *p, const char *cols, cons
     sqlite3_bind_int64(st, 7, mid[0]);
     if (p->ret) sqlite3_bind_int64(st, 8, mid[1]);
     if (p->mktcap) sqlite3_bind_int64(st, 9, mid[2]);
+    if (p->partial_through[0]) sqlite3_bind_text(st, 10, p->partial_through, -1, SQLITE_STATIC);
     rc = sqlite3_step(st) == SQLITE_DONE ? 0 : fd_db_error(db, err, "storing a panel");
     sqlite3_finalize(st);
     return rc;

@@ -73,6 +73,9 @@ static int panel_load(fd_db *db, sqlite3_stmt *st, fd_panel *out, fd_error *err)
     if (sqlite3_column_type(st, 6) != SQLITE_NULL &&
         read_matrix(db, sqlite3_column_int64(st, 6), out->n_rows, 1, &out->mktcap, err) != 0)
         return -1;
+    if (sqlite3_column_type(st, 7) == SQLITE_TEXT)
+        snprintf(out->partial_through, sizeof out->partial_through, "%s",
+                 (const char *)sqlite3_column_text(st, 7));
     return 0;
 }
 
@@ -84,8 +87,8 @@ int fd_store_panel_get(fd_db *db, const char *month, fd_panel *out, fd_error *er
     memcpy(out->month, month, FD_MONTH_LEN);
     if (fd_db_begin_read(db, &began, err) != 0) return -1;
     if (fd_db_prepare(db,
-                      "SELECT n_rows, n_cols, columns, ids, values_id, ret_id, mktcap_id "
-                      "FROM panels WHERE month = ?1",
+                      "SELECT n_rows, n_cols, columns, ids, values_id, ret_id, mktcap_id, "
+                      "partial_through FROM panels WHERE month = ?1",
                       &st, err) != 0)
         goto done;
     sqlite3_bind_text(st, 1, month, -1, SQLITE_STATIC);
@@ -104,18 +107,20 @@ done:
 }
 
 /* One element of the list: {"month","rows","columns","missing","has_ret","has_mktcap",
- * "updated_at"}, or NULL when out of memory or the stored columns are not JSON. */
+ * "updated_at","partial_through"}, or NULL when out of memory or the stored columns are not
+ * JSON. partial_through is null for a complete month. */
 static json_t *list_item(sqlite3_stmt *st) {
     json_t *cols = json_loads((const char *)sqlite3_column_text(st, 2), 0, NULL);
     if (!cols) return NULL;
-    return json_pack("{s:s, s:I, s:o, s:I, s:b, s:b, s:s}",
+    return json_pack("{s:s, s:I, s:o, s:I, s:b, s:b, s:s, s:s?}",
                      "month", (const char *)sqlite3_column_text(st, 0),
                      "rows", (json_int_t)sqlite3_column_int64(st, 1),
                      "columns", cols,
                      "missing", (json_int_t)sqlite3_column_int64(st, 3),
                      "has_ret", sqlite3_column_int(st, 4),
                      "has_mktcap", sqlite3_column_int(st, 5),
-                     "updated_at", (const char *)sqlite3_column_text(st, 6));
+                     "updated_at", (const char *)sqlite3_column_text(st, 6),
+                     "partial_through", (const char *)sqlite3_column_text(st, 7));
 }
 
 int fd_store_panel_list(fd_db *db, json_t **out, fd_error *err) {
@@ -126,7 +131,8 @@ int fd_store_panel_list(fd_db *db, json_t **out, fd_error *err) {
     if (!arr) return fd_error_set(err, 500, "out_of_memory", "listing panels");
     if (fd_db_prepare(db,
                       "SELECT month, n_rows, columns, n_missing, ret_id IS NOT NULL, "
-                      "mktcap_id IS NOT NULL, updated_at FROM panels ORDER BY month",
+                      "mktcap_id IS NOT NULL, updated_at, partial_through FROM panels "
+                      "ORDER BY month",
                       &st, err) != 0) {
         json_decref(arr);
         return -1;
@@ -172,4 +178,34 @@ int fd_store_panel_columns(fd_db *db, const char *month, json_t **out, fd_error 
     }
     sqlite3_finalize(st);
     return *out ? 0 : -1;
+}
+
+int fd_store_panel_partial_warnings(fd_db *db, const char *from, const char *to,
+                                    json_t *warnings, fd_error *err) {
+    sqlite3_stmt *st;
+    int step;
+    if (!json_is_array(warnings)) return 0;
+    if (fd_db_prepare(db,
+                      "SELECT month, partial_through FROM panels WHERE partial_through IS NOT "
+                      "NULL AND (?1 IS NULL OR month >= ?1) AND (?2 IS NULL OR month <= ?2) "
+                      "ORDER BY month",
+                      &st, err) != 0)
+        return -1;
+    if (from) sqlite3_bind_text(st, 1, from, -1, SQLITE_STATIC);
+    if (to) sqlite3_bind_text(st, 2, to, -1, SQLITE_STATIC);
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *month = (const char *)sqlite3_column_text(st, 0);
+        const char *through = (const char *)sqlite3_column_text(st, 1);
+        char message[200];
+        snprintf(message, sizeof message,
+                 "the returns of %s are partial: its daily bars end on %s, so they are used "
+                 "here as if realised; rebuild the panels once the month is complete",
+                 month, through);
+        json_array_append_new(warnings, json_pack("{s:s,s:s,s:s,s:s}", "code", "partial_month",
+                                                  "month", month, "through", through,
+                                                  "message", message));
+    }
+    int rc = step == SQLITE_DONE ? 0 : fd_db_error(db, err, "looking for partial months");
+    sqlite3_finalize(st);
+    return rc;
 }

@@ -246,6 +246,43 @@ TEST(late_ticker_gets_rows_from_its_first_month_with_ret_missing) {
     fd_bars_free(b);
 }
 
+/* A month is partial when the last bar of the input in it comes more than 4 days before
+ * its last day. 2021-05-31 is Memorial Day (a Monday): bars through Friday 28th make May
+ * complete (3 days). June's bars stop on Thursday 10th: June is partial through 06-10. A
+ * ticker that stops trading (EEE, last bar 2021-04-15) does not make April partial. */
+TEST(a_month_the_bars_end_inside_is_partial) {
+    fd_error err;
+    fd_bars *b = parse("ticker,date,open,high,low,close,volume\n"
+                       "DDD,2021-04-30,,,,10,5\n"
+                       "DDD,2021-05-28,,,,11,5\n"
+                       "DDD,2021-06-10,,,,12,5\n"
+                       "EEE,2021-04-01,,,,5,5\n"
+                       "EEE,2021-04-15,,,,6,5\n",
+                       &err);
+    ASSERT(b != NULL);
+    built o;
+    ASSERT_INT_EQ(build(b, NULL, NULL, &o), 0);
+    ASSERT_STR_EQ(month(&o, "2021-04")->partial_through, "");
+    ASSERT_STR_EQ(month(&o, "2021-05")->partial_through, "");
+    ASSERT_STR_EQ(month(&o, "2021-06")->partial_through, "2021-06-10");
+    ASSERT_INT_EQ(o.st.partial_months, 1);
+    ASSERT_STR_EQ(o.st.partial[0].month, "2021-06");
+    ASSERT_STR_EQ(o.st.partial[0].through, "2021-06-10");
+    json_t *doc = fd_daily_stats_json(&o.st);
+    json_t *p = json_array_get(json_object_get(doc, "partial"), 0);
+    ASSERT_STR_EQ(json_string_value(json_object_get(p, "through")), "2021-06-10");
+    ASSERT_INT_EQ(json_integer_value(json_object_get(json_object_get(doc, "counts"),
+                                                     "partial_months")),
+                  1);
+    json_decref(doc);
+    built_free(&o);
+    /* Built up to May only, nothing is partial. */
+    ASSERT_INT_EQ(build(b, NULL, "2021-05", &o), 0);
+    ASSERT_INT_EQ(o.st.partial_months, 0);
+    built_free(&o);
+    fd_bars_free(b);
+}
+
 /* The universe calendar is every day anyone traded: AAA's seven days. BBB, listed from
  * Feb 14, lacks Mar 2 between its Feb 28 and Mar 31 bars: one gap day (days before its
  * listing are not gaps). BBB's March is a single-day month. */
@@ -626,7 +663,7 @@ TEST_MAIN(T(dates_round_trip_and_reject_impossible_days),
           T(csv_rejects_bad_header_and_empty_input),
           T(monthly_return_compounds_last_closes_across_holidays),
           T(late_ticker_gets_rows_from_its_first_month_with_ret_missing),
-          T(gaps_and_single_day_months_are_counted),
+          T(gaps_and_single_day_months_are_counted), T(a_month_the_bars_end_inside_is_partial),
           T(monthly_outliers_are_capped_by_default_counted_and_listed),
           T(daily_characteristics_match_hand_computation),
           T(momentum_windows_skip_as_documented), T(momentum_is_missing_across_a_missing_month),

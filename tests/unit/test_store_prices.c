@@ -194,6 +194,46 @@ TEST(build_hooks_see_progress_and_can_refuse_the_commit) {
     fd_db_close(db);
 }
 
+/* A partial month keeps its flag through the store, and a rebuild with the month complete
+ * clears it. */
+TEST(a_partial_month_is_stored_as_partial_until_rebuilt_complete) {
+    fd_db *db = open_fresh();
+    fd_bars *b = parse(csv), *apr = parse("ticker,date,open,high,low,close,volume\n"
+                                          "XXX,2020-04-09,1,2,0.5,13,100\n"),
+            *rest = parse("ticker,date,open,high,low,close,volume\n"
+                          "XXX,2020-04-30,1,2,0.5,14,100\n");
+    ASSERT(db && b && apr && rest);
+    fd_error err;
+    fd_panel p;
+    ASSERT_INT_EQ(fd_store_prices_put(db, b, &err), 0);
+    ASSERT_INT_EQ(fd_store_prices_put(db, apr, &err), 0);
+    ASSERT_INT_EQ(fd_store_panels_from_prices(db, NULL, NULL, NULL, &err), 0);
+    ASSERT_INT_EQ(fd_store_panel_get(db, "2020-04", &p, &err), 0);
+    ASSERT_STR_EQ(p.partial_through, "2020-04-09");
+    fd_panel_free(&p);
+    ASSERT_INT_EQ(fd_store_panel_get(db, "2020-03", &p, &err), 0);
+    ASSERT_STR_EQ(p.partial_through, "");
+    fd_panel_free(&p);
+    json_t *w = json_array();
+    ASSERT_INT_EQ(fd_store_panel_partial_warnings(db, "2020-01", "2020-12", w, &err), 0);
+    ASSERT_INT_EQ(json_array_size(w), 1);
+    ASSERT_STR_EQ(json_string_value(json_object_get(json_array_get(w, 0), "month")), "2020-04");
+    ASSERT_INT_EQ(fd_store_panel_partial_warnings(db, "2020-01", "2020-03", w, &err), 0);
+    ASSERT_INT_EQ(json_array_size(w), 1);
+    json_decref(w);
+    ASSERT_INT_EQ(fd_store_prices_put(db, rest, &err), 0);
+    fd_daily_opts o = {.from = "2020-04"};
+    ASSERT_INT_EQ(fd_store_panels_from_prices(db, &o, NULL, NULL, &err), 0);
+    ASSERT_INT_EQ(fd_store_panel_get(db, "2020-04", &p, &err), 0);
+    ASSERT_STR_EQ(p.partial_through, "");
+    fd_panel_free(&p);
+    fd_bars_free(b);
+    fd_bars_free(apr);
+    fd_bars_free(rest);
+    fd_db_close(db);
+}
+
 TEST_MAIN(T(bars_round_trip_through_the_store), T(put_replaces_an_existing_bar_and_keeps_others),
           T(panels_from_prices_are_stored_and_rebuilt_incrementally),
-          T(build_hooks_see_progress_and_can_refuse_the_commit))
+          T(build_hooks_see_progress_and_can_refuse_the_commit),
+          T(a_partial_month_is_stored_as_partial_until_rebuilt_complete))

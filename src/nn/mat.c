@@ -69,7 +69,13 @@ int fd_mat_solve_spd(double *A, double *B, size_t n, size_t nrhs) {
     int in = (int)n, ir = (int)nrhs, info = 0;
     double *Bc;
     if (n == 0 || nrhs == 0) return 0;
-    /* A is symmetric, so its row-major storage is already column-major; only B needs it. */
+    /* A is symmetric, so its row-major storage is already column-major; only B needs it,
+     * and a single right-hand side reads the same in both (no copy: IPCA solves thousands of
+     * small systems per fit). */
+    if (nrhs == 1) {
+        dposv_("L", &in, &ir, A, &in, B, &in, &info);
+        return info == 0 ? 0 : -1;
+    }
     Bc = malloc(n * nrhs * sizeof *Bc);
     if (!Bc) return -1;
     transpose(Bc, B, n, nrhs);

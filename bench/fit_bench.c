@@ -13,7 +13,8 @@
  * Output: fit seconds (the best of --repeat fits), per-epoch seconds (the best epoch is
  * "seconds_per_epoch", with the median beside it) and losses, the in-sample MSE and
  * Kelly-Pruitt-Su R^2 from factord's evaluator (src/eval), for IPCA its Gamma (read as the
- * betas of the unit vectors), the peak RSS of loading and of the fit (data resident). With
+ * betas of the unit vectors), the peak RSS of loading and of the fit (data resident) and the
+ * resident set the fit starts from (their difference is what the fit itself holds). With
  * --export-weights a CA model's parameters go to FILE as JSON in PyTorch's layouts
  * (bench/ca_weights.c), with the losses C computes on them, for ca_ref.py --check-weights. */
 #include <jansson.h>
@@ -47,16 +48,19 @@ static double now(void) {
 /* Peak resident set (VmHWM) in kB; reset_peak_rss() restarts it (Linux: "5" written to
  * /proc/self/clear_refs), so the peak after the fit is the fit's own, data resident,
  * without the CSV parsing before it. ca_ref.py and ipca_ref.py measure the same way. */
-static long peak_rss_kb(void) {
-    char line[256];
+static long status_kb(const char *field) {
+    char line[256], fmt[32];
     long kb = 0;
     FILE *f = fopen("/proc/self/status", "r");
     if (!f) return 0;
+    snprintf(fmt, sizeof fmt, "%s: %%ld kB", field);
     while (fgets(line, sizeof line, f))
-        if (sscanf(line, "VmHWM: %ld kB", &kb) == 1) break;
+        if (sscanf(line, fmt, &kb) == 1) break;
     fclose(f);
     return kb;
 }
+
+static long peak_rss_kb(void) { return status_kb("VmHWM"); }
 
 static void reset_peak_rss(void) {
     FILE *f = fopen("/proc/self/clear_refs", "w");
@@ -196,7 +200,7 @@ int main(int argc, char **argv) {
     size_t n_obs = 0;
     double fit_seconds = 0, mse;
     fd_r2_sums tot = {0}, pred = {0};
-    long rss0 = 0, rss1 = 0;
+    long rss0 = 0, rss1 = 0, resident = 0;
     epoch_log log = {0, json_array(), json_array(), 0};
     json_t *all_seconds = json_array();
     fd_dataset_init(&ds);
@@ -226,6 +230,7 @@ int main(int argc, char **argv) {
     fd_fit_opts opts = {on_epoch, &log, threads};
     rss0 = peak_rss_kb();
     reset_peak_rss();
+    resident = status_kb("VmRSS"); /* the data set, what the fit starts with */
     for (int r = 0; r < repeat; r++) {
         double seconds;
         if (r > 0) {
@@ -270,6 +275,7 @@ int main(int argc, char **argv) {
     json_object_set_new(out, "r2_pred", json_real(fd_r2_value(pred.sse, pred.sst)));
     json_object_set_new(out, "load_peak_rss_kb", json_integer(rss0));
     json_object_set_new(out, "fit_peak_rss_kb", json_integer(rss1));
+    json_object_set_new(out, "resident_before_fit_kb", json_integer(resident));
     if (!strcmp(kind, "ipca")) {
         json_t *g = gamma_json(m, &err);
         if (!g) goto fail;

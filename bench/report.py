@@ -133,6 +133,13 @@ def main(d):
                 % (peak["dgemm_gflops"], peak["threads"],
                    100 * flops / run["fit_seconds"] / 1e9 / peak["dgemm_gflops"])
         checks.append(line)
+    if c_ipca and c_ipca.get("resident_before_fit_kb"):
+        z_mb = c_ipca["N_obs"] * c_ipca["P"] * 8 / 2 ** 20
+        before, fit = c_ipca["resident_before_fit_kb"] / 1024, c_ipca["fit_peak_rss_kb"] / 1024
+        checks.append("IPCA memory: %.0f MB resident when the fit starts (the data set; its z "
+                      "alone is %.0f MB), %.0f MB at the fit's peak: the fit adds %.0f MB "
+                      "(moments and workspace), the panel is not copied"
+                      % (before, z_mb, fit, fit - before))
     for model in ("ca1", "ca2"):
         c = load(d, "c_" + model)
         precision = (c or {}).get("hyper", {}).get("precision", "float32")

@@ -15,9 +15,10 @@ extern const fd_model_ops fd_model_ops_ca3;
 
 /* Instrumented PCA (Kelly, Pruitt, Su 2019), alternating least squares in managed-portfolio
  * form (src/models/ipca*.c). Hyper-parameters: "intercept" (bool, default false: Gamma_alpha
- * = 0; with it the betas op fills alpha = z Gamma_alpha), "max_iter" (default 10000), "tol"
- * (max absolute change of Gamma, and of F without an intercept, between iterations; default
- * 1e-10). */
+ * = 0; with it the betas op fills alpha = z Gamma_alpha), "max_iter" (ALS steps, default
+ * 10000), "tol" (max absolute change of Gamma, and of F without an intercept, in one plain ALS
+ * step; default 1e-10), "acceleration" ("squarem", the default: SQUAREM-extrapolated steps
+ * under a safeguard, see factord/fixed_point.h; "none": plain ALS steps, the reference's). */
 extern const fd_model_ops fd_model_ops_ipca;
 /* Static PCA of the managed portfolios (src/models/pca.c); no hyper-parameters. */
 extern const fd_model_ops fd_model_ops_pca;

@@ -26,7 +26,15 @@ typedef struct ipca_als_info {
     int refused;      /* of which the safeguard refused (plain steps instead) */
 } ipca_als_info;
 
-/* Fits m's Gamma on ds by ALS, accelerated by SQUAREM when m->accelerate; writes m->gamma_beta / m->gamma_alpha only on success. */
+/* Rotates Gamma (L, K + intercept) = [Gb | ga] and F (T, K) in place to the identification
+ * conventions (ipca_rotate.c) without changing the fit; work holds 6 K K + 2 K + L K doubles.
+ * Returns -1 when Gamma_beta has lost rank. */
+#define FD_IPCA_ROTATE_WORK(L, K) (6 * (K) * (K) + 2 * (K) + (L) * (K))
+int fd_ipca_rotate(size_t L, size_t K, size_t T, int intercept, double *G, double *F,
+                   double *work);
+
+/* Fits m's Gamma on ds by ALS, accelerated by SQUAREM when m->accelerate, on opts->threads
+ * threads (ipca_als.c); writes m->gamma_beta / m->gamma_alpha only on success. */
 int fd_ipca_als_fit(ipca_model *m, const fd_dataset *ds, const fd_fit_opts *opts,
                     ipca_als_info *info, fd_error *err);
 

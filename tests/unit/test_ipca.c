@@ -13,6 +13,13 @@
 #include "factord/simulate.h"
 #include "testlib.h"
 
+/* A simulated panel whose ALS steps are big enough (22 MFLOP of GEMMs) for a team to share
+ * them, with GKX's nonlinear betas (defined before L and K name the fixture's sizes). */
+static void team_sized_sim(fd_sim_opts *o) {
+    fd_sim_opts_default(o);
+    o->N = 120, o->T = 200, o->P = 60, o->K = 5, o->nonlinear = 1;
+}
+
 #define FIX "tests/fixtures/ipca/"
 #define L 9
 #define K 3
@@ -183,15 +190,15 @@ TEST(plain_als_reproduces_reference) {
                     R2_TOTAL_INTERCEPT, R2_PRED_INTERCEPT);
 }
 
-/* Fits hyper on ds with K factors: Gamma_beta (P, K) and Gamma_alpha (P) through betas and
- * alphas of the unit vectors, and the iterations the fit reported. */
-static int fit_gamma(const fd_dataset *ds, size_t k, const char *hyper_json, double *gb,
-                     double *ga, int *iterations) {
+/* Fits hyper on ds with K factors and `threads` threads: Gamma_beta (P, K) and Gamma_alpha
+ * (P) through betas and alphas of the unit vectors, and the iterations the fit reported. */
+static int fit_gamma(const fd_dataset *ds, size_t k, const char *hyper_json, int threads,
+                     double *gb, double *ga, int *iterations) {
     json_t *hyper = json_loads(hyper_json, 0, NULL);
     fd_model *m = NULL;
     fd_error err = {0};
     progress_log log = {0};
-    fd_fit_opts opts = {.progress = on_progress, .ctx = &log};
+    fd_fit_opts opts = {.progress = on_progress, .ctx = &log, .threads = threads};
     double *eye = calloc(ds->P * ds->P, sizeof *eye);
     int rc = -1;
     if (eye && fd_model_create(&fd_model_ops_ipca, hyper, ds->P, k, &m, &err) == 0 &&
@@ -220,8 +227,8 @@ static void check_squarem_matches_plain(const fd_dataset *ds, size_t k, int slow
     ASSERT(g != NULL);
     for (size_t c = 0; c < 2; c++) {
         int it0 = 0, it1 = 0;
-        ASSERT(fit_gamma(ds, k, pairs[c][0], gb0, ga0, &it0) == 0);
-        ASSERT(fit_gamma(ds, k, pairs[c][1], gb1, ga1, &it1) == 0);
+        ASSERT(fit_gamma(ds, k, pairs[c][0], 1, gb0, ga0, &it0) == 0);
+        ASSERT(fit_gamma(ds, k, pairs[c][1], 1, gb1, ga1, &it1) == 0);
         for (size_t i = 0; i < P * k; i++) ASSERT_NEAR(gb1[i], gb0[i], 1e-8);
         for (size_t i = 0; i < P; i++) ASSERT_NEAR(ga1[i], ga0[i], 1e-8);
         ASSERT(it1 <= it0);
@@ -247,6 +254,37 @@ TEST(squarem_and_plain_als_reach_the_same_gamma) {
         check_squarem_matches_plain(&ds, K, 1); /* K = 3 factors, as simulated by default */
     else
         tl_fail(__FILE__, __LINE__, "dataset: %s", err.message);
+    fd_dataset_free(&ds);
+    fd_sim_data_free(&sim);
+}
+
+/* A fit on a team of threads splits the moments by periods and, on a panel whose steps are
+ * big enough, every step's work: the same plain ALS path to rounding (1e-10 after 30 steps)
+ * and the same converged Gamma (1e-8). */
+TEST(threaded_fits_match_the_serial_fit) {
+    fd_sim_opts o;
+    fd_sim_data sim;
+    fd_dataset ds;
+    fd_dataset_opts dopts = {0};
+    fd_error err = {0};
+    const char *hypers[] = {"{\"acceleration\": \"none\", \"max_iter\": 30}", "{}"};
+    team_sized_sim(&o);
+    fd_dataset_init(&ds);
+    ASSERT(fd_simulate(&o, &sim, &err) == 0);
+    ASSERT(fd_dataset_from_panels(sim.panels, sim.n_panels, &dopts, &ds, &err) == 0);
+    for (size_t h = 0; h < 2; h++) {
+        const fd_dataset *sets[] = {fx(), &ds};
+        size_t ks[] = {K, 5};
+        for (size_t d = 0; d < 2; d++) {
+            size_t P = sets[d]->P, k = ks[d];
+            double gb[2][60 * 5], ga[2][60];
+            int it[2];
+            ASSERT(fit_gamma(sets[d], k, hypers[h], 1, gb[0], ga[0], &it[0]) == 0);
+            ASSERT(fit_gamma(sets[d], k, hypers[h], 2, gb[1], ga[1], &it[1]) == 0);
+            for (size_t i = 0; i < P * k; i++) ASSERT_NEAR(gb[1][i], gb[0][i], h ? 1e-8 : 1e-10);
+            if (h == 0) ASSERT_INT_EQ(it[1], it[0]);
+        }
+    }
     fd_dataset_free(&ds);
     fd_sim_data_free(&sim);
 }
@@ -374,6 +412,7 @@ TEST(cancel_stops_fit_with_409) {
 
 TEST_MAIN(T(restricted_reproduces_reference), T(intercept_reproduces_reference),
           T(plain_als_reproduces_reference), T(squarem_and_plain_als_reach_the_same_gamma),
+          T(threaded_fits_match_the_serial_fit),
           T(identification_conventions_hold), T(blob_round_trip_gives_same_betas),
           T(bad_hyper_parameters_are_400), T(progress_loss_never_increases),
           T(cancel_stops_fit_with_409))

@@ -24,6 +24,8 @@ typedef struct fd_config {
     double header_timeout;   /* seconds for a request's line and headers to arrive */
     size_t body_min_rate;    /* bytes/s a body must keep up over each 10 s window; 0 = off */
     double drain_timeout;    /* seconds SIGTERM waits for requests in flight */
+    size_t memory_limit;     /* bytes all requests in flight may hold (membudget.h); 0 = off */
+    size_t request_memory_limit; /* bytes one request may hold */
     int blas_threads;        /* OpenBLAS threads */
     int training_threads;    /* concurrent training jobs */
     char auth[16];           /* "required" (bearer tokens) or "off" (loopback only) */

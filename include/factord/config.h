@@ -2,7 +2,8 @@
  *
  * Keys (defaults in etc/factord.conf): listen, port, db, log_level, worker_threads,
  * body_limit, spool_limit, spool_dir, request_timeout, import_timeout, max_connections,
- * header_timeout, body_min_rate, drain_timeout, blas_threads, training_threads,
+ * header_timeout, body_min_rate, drain_timeout, memory_limit, request_memory_limit,
+ * blas_threads, training_threads,
  * auth, allowed_hosts, cors_origins, log_format. Sizes accept
  * the suffixes k, M, G (powers of 1024). Unknown keys, duplicate keys, empty values and
  * out-of-range values are errors whose message names the file, the line and the key.

@@ -14,6 +14,7 @@
 #include "factord/jobs.h"
 #include "factord/registry.h"
 #include "factord/log.h"
+#include "factord/membudget.h"
 #include "factord/router.h"
 #include "factord/server.h"
 #include "factord/spool.h"
@@ -151,6 +152,7 @@ int fd_cmd_serve(int argc, char **argv) {
     memset(&args, 0, sizeof args);
     memset(&app, 0, sizeof app);
     fd_server_defer_signals();
+    fd_mem_install_jansson(); /* before any thread uses jansson */
     rc = parse_args(argc, argv, &args);
     if (rc == 1) {
         fputs(serve_usage, stdout);

@@ -51,6 +51,9 @@ static const config_key config_keys[] = {
     {"header_timeout", KEY_SECONDS, FIELD(header_timeout), 0.1, 3600, 1, NULL, NULL},
     {"body_min_rate", KEY_SIZE, FIELD(body_min_rate), 0, 1024 * GiB, 1, NULL, NULL},
     {"drain_timeout", KEY_SECONDS, FIELD(drain_timeout), 0.1, 3600, 1, NULL, NULL},
+    {"memory_limit", KEY_SIZE, FIELD(memory_limit), 0, 1024 * GiB, 1, NULL, NULL},
+    {"request_memory_limit", KEY_SIZE, FIELD(request_memory_limit), 1024 * 1024, 1024 * GiB, 1,
+     NULL, NULL},
     {"blas_threads", KEY_INT, FIELD(blas_threads), 1, 64, 1, NULL, NULL},
     {"training_threads", KEY_INT, FIELD(training_threads), 1, 64, 1, NULL, NULL},
     {"auth", KEY_CHOICE, FIELD(auth), 0, 0, 1, "required|off", NULL},
@@ -77,6 +80,10 @@ void fd_config_defaults(fd_config *cfg) {
     cfg->body_min_rate = 1024;
     /* The systemd unit's TimeoutStopSec (45 s) leaves 15 s beyond this for workers to stop. */
     cfg->drain_timeout = 30.0;
+    /* A 64 MB JSON panel of 7-character numbers builds a tree of about 400 MB; four workers
+     * at that size fit in the total. */
+    cfg->memory_limit = (size_t)2 << 30;
+    cfg->request_memory_limit = (size_t)512 << 20;
     /* Requests already run concurrently on the worker pool; one BLAS thread each keeps
      * the 2 cores from being oversubscribed. Training raises it for its own calls. */
     cfg->blas_threads = 1;

@@ -14,6 +14,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,7 @@
 
 #include "body_decode.h"
 #include "factord/log.h"
+#include "factord/membudget.h"
 #include "factord/router.h"
 #include "factord/spool.h"
 #include "factord/store.h"
@@ -47,6 +49,9 @@ struct fd_conn {
     size_t limit;              /* body_limit, or spool_limit for spooled routes */
     size_t received;
     int too_large;
+    int mem_refused;           /* FD_MEM_OVER_*: buffering the body ran into a budget */
+    fd_mem_account mem;        /* this request's memory budget (membudget.h) */
+    size_t body_charged;       /* bytes of body buffer charged to it */
     char *body;                /* buffered routes */
     size_t body_cap;
     int spool_fd;              /* spooled routes, -1 otherwise */
@@ -91,6 +96,7 @@ static void conn_free(fd_conn *conn) {
     free(conn->body);
     fd_route_match_free(&conn->match);
     fd_request_release(&conn->req);
+    fd_mem_account_close(&conn->mem);
     fd_response_release(&conn->work_resp);
     fd_response_release(&conn->resp);
     if (conn->timer_init) {
@@ -127,6 +133,30 @@ static enum MHD_Result conn_answer_error(fd_conn *conn, int status, const char *
                                          const char *message) {
     fd_response_error(&conn->resp, status, code, "%s", message);
     return conn_send(conn);
+}
+
+/* The answer to a request that ran into a memory budget (FD_MEM_OVER_*). */
+static void mem_refusal(fd_response *resp, int why, const fd_config *cfg) {
+    if (why == FD_MEM_OVER_REQUEST) {
+        fd_response_error(resp, 413, "request_too_large", "handling this request needs more "
+                          "than request_memory_limit (%zu bytes) of memory: send a smaller body "
+                          "(CSV needs far less than JSON)", cfg->request_memory_limit);
+        return;
+    }
+    fd_response_error(resp, 503, "memory_busy", "the requests in flight hold memory_limit "
+                      "(%zu bytes) between them; try again shortly", cfg->memory_limit);
+    fd_response_header(resp, "Retry-After", "5");
+}
+
+/* Reserves the body buffer of a Content-Length body at once, at its exact size (growing it
+ * by doubling could hold twice the body); 0, or the budget it ran into. */
+static int reserve_body(fd_conn *conn, unsigned long long n) {
+    int why;
+    if (n == 0 || conn->spool_fd >= 0 || conn->decoder) return FD_MEM_OK;
+    if ((why = fd_mem_charge(&conn->mem, (size_t)n + 1)) != FD_MEM_OK) return why;
+    conn->body_charged = (size_t)n + 1;
+    if ((conn->body = malloc((size_t)n + 1)) != NULL) conn->body_cap = (size_t)n + 1;
+    return FD_MEM_OK;
 }
 
 static int open_spool(fd_conn *conn) {
@@ -241,6 +271,10 @@ static enum MHD_Result conn_begin(fd_conn *conn) {
                  strerror(conn->spool_errno));
         return conn_answer_error(conn, 500, "spool_failed", msg);
     }
+    if (length && (status = reserve_body(conn, strtoull(length, NULL, 10))) != FD_MEM_OK) {
+        mem_refusal(&conn->resp, status, cfg);
+        return conn_send(conn);
+    }
     return MHD_YES;
 }
 
@@ -261,6 +295,7 @@ static enum MHD_Result conn_take_body(fd_conn *conn, const char *data, size_t le
         conn->too_large = 1;
         return conn->received - conn->limit > DISCARD_SLACK ? MHD_NO : MHD_YES;
     }
+    if (conn->mem_refused) return MHD_YES; /* answered at the end; nothing more is kept */
     if (conn->spool_fd >= 0) {
         if (!conn->spool_errno && write_all(conn->spool_fd, data, len) != 0)
             conn->spool_errno = errno;
@@ -271,6 +306,14 @@ static enum MHD_Result conn_take_body(fd_conn *conn, const char *data, size_t le
         char *grown;
         while (cap < conn->received + 1) cap *= 2;
         if (cap > conn->limit + 1) cap = conn->limit + 1;
+        if (cap > conn->body_charged) {
+            int why = fd_mem_charge(&conn->mem, cap - conn->body_charged);
+            if (why != FD_MEM_OK) {
+                conn->mem_refused = why;
+                return MHD_YES;
+            }
+            conn->body_charged = cap;
+        }
         grown = realloc(conn->body, cap);
         if (!grown) return MHD_NO;
         conn->body = grown;
@@ -428,10 +471,28 @@ static void on_deadline(uv_timer_t *timer) {
     conn_resume(conn);
 }
 
+/* Past this peak a request's freed memory is handed back to the system at its end: glibc
+ * keeps it in the worker's arena otherwise, and one 60 MB JSON body left 1 GB resident. */
+#define TRIM_AFTER_BYTES ((size_t)32 << 20)
+
+/* Runs the handler with the request's memory budget entered; a handler that ran into it
+ * is answered for that, whatever it made of its failed allocation. */
+static void run_handler(fd_conn *conn, fd_response *resp) {
+    int why;
+    fd_mem_enter(&conn->mem);
+    conn->match.route->fn(&conn->req, resp);
+    fd_mem_leave();
+    if ((why = atomic_load(&conn->mem.exceeded)) != FD_MEM_OK) {
+        fd_response_release(resp);
+        mem_refusal(resp, why, &conn->srv->app->cfg);
+    }
+    if (atomic_load(&conn->mem.peak) > TRIM_AFTER_BYTES) malloc_trim(0);
+}
+
 static void work_run(uv_work_t *work) {
     fd_conn *conn = work->data;
     fd_db_guard_commits(gate_allows_commit, &conn->commit_gate);
-    conn->match.route->fn(&conn->req, &conn->work_resp);
+    run_handler(conn, &conn->work_resp);
     fd_db_guard_commits(NULL, NULL);
 }
 
@@ -462,6 +523,10 @@ static enum MHD_Result conn_dispatch(fd_conn *conn) {
         snprintf(msg, sizeof msg, "request body exceeds the limit of %zu bytes", conn->limit);
         return conn_answer_error(conn, 413, "body_too_large", msg);
     }
+    if (conn->mem_refused) {
+        mem_refusal(&conn->resp, conn->mem_refused, &conn->srv->app->cfg);
+        return conn_send(conn);
+    }
     if (conn->decoder && (conn->decode_failed || fd_body_decoder_finish(conn->decoder) != 0))
         return conn_answer_error(conn, 400, "bad_gzip",
                                  conn->decode_failed ? "the body is not valid gzip data"
@@ -475,7 +540,7 @@ static enum MHD_Result conn_dispatch(fd_conn *conn) {
     if (build_request(conn) != 0)
         return conn_answer_error(conn, 500, "internal", "out of memory copying the request");
     if (conn->match.route->flags & FD_ROUTE_INLINE) {
-        conn->match.route->fn(&conn->req, &conn->resp);
+        run_handler(conn, &conn->resp);
         spool_remove(conn);
         if (conn->resp.status == 0)
             fd_response_error(&conn->resp, 500, "internal", "the handler produced no response");
@@ -507,6 +572,7 @@ static fd_conn *conn_new(fd_server *srv, struct MHD_Connection *mhd, const char 
     conn->mhd = mhd;
     conn->spool_fd = -1;
     conn->started = fd_now();
+    fd_mem_account_init(&conn->mem, srv->app->cfg.request_memory_limit);
     snprintf(conn->method, sizeof conn->method, "%s", method);
     assign_request_id(conn);
     conn->query = fd_access_query(mhd);

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "factord/config.h"
+#include "factord/membudget.h"
 #include "factord/log.h"
 #include "factord/notify.h"
 #include "server_internal.h"
@@ -36,6 +37,7 @@ void openblas_set_num_threads(int num_threads);
 #define CAP_SLACK 64
 
 void fd_server_apply_settings(const fd_config *cfg) {
+    fd_mem_set_total_limit(cfg->memory_limit);
     fd_log_level level;
     if (fd_log_parse_level(cfg->log_level, &level) == 0) fd_log_set_level(level);
     fd_log_set_json(strcmp(cfg->log_format, "json") == 0);

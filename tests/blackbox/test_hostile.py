@@ -367,5 +367,57 @@ def the_unit_waits_longer_than_the_drain():
           "= %g" % (stop[0], drain[0]))
 
 
+# -- fault 4: memory amplification (a 60 MB JSON body peaked at 1.3 GB, 1 GB stayed) -------
+
+def memory_mb(pid):
+    out = {}
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            key, value = line.split(":", 1)
+            if key in ("VmHWM", "VmRSS"):
+                out[key] = int(value.split()[0]) // 1024
+    return out
+
+
+def sanitized(binary):
+    with open(binary, "rb") as f:
+        return b"__asan_init" in f.read()
+
+
+@test
+def a_large_bad_json_body_stays_within_its_memory_budget():
+    import threading
+    from factord_harness import FACTORD_BIN
+    body = b'{"columns":["id","a","b","c"],"rows":[' + b'["x",1,2,3],' * 5000000 + b"oops"
+    strict = not sanitized(FACTORD_BIN)  # ASan's redzones and quarantine change the sizes
+    with Daemon(config="memory_limit = 700M\nrequest_memory_limit = 256M\n") as d:
+        headers = {"Content-Type": "application/json"}
+        st, _, answer = d.request("PUT", "/v1/panels/2020-01", body, headers, timeout=300)
+        d.check_error(st, answer, 413, "request_too_large")
+        mem = memory_mb(d.proc.pid)
+        if strict:
+            check(mem["VmHWM"] < 500, "one 57 MB body peaked at %d MB" % mem["VmHWM"])
+            check(mem["VmRSS"] < 200, "%d MB stayed resident after it" % mem["VmRSS"])
+        answers = []
+
+        def send():
+            answers.append(d.request("PUT", "/v1/panels/2020-01", body, headers, timeout=300))
+        threads = [threading.Thread(target=send) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        for st, hdrs, answer in answers:
+            check(st in (413, 503), "status %d: %r" % (st, answer[:200]))
+            if st == 503:
+                d.check_error(st, answer, 503, "memory_busy")
+                check_eq(hdrs.get("retry-after"), "5")
+        mem = memory_mb(d.proc.pid)
+        if strict:
+            check(mem["VmHWM"] < 1200, "four at once peaked at %d MB" % mem["VmHWM"])
+            check(mem["VmRSS"] < 300, "%d MB stayed resident after them" % mem["VmRSS"])
+        check_eq(d.request("GET", "/v1/panels/2020-01")[0], 404, "nothing was stored")
+
+
 if __name__ == "__main__":
     run()
